@@ -1,0 +1,18 @@
+/* axon.h - the umbrella header: include this to get the whole public API.
+ *
+ *   axon/common.h  errors, ids, durations, allocator
+ *   axon/loop.h    event loop, timers, fd watchers, embedding
+ *   axon/msg.h     message types and the type registry
+ *   axon/system.h  systems, cross-thread post, dead letters, stats, names
+ *   axon/actor.h   actors, behaviours, the handler context, monitors
+ */
+#ifndef AXON_H
+#define AXON_H
+
+#include "axon/common.h"
+#include "axon/loop.h"
+#include "axon/msg.h"
+#include "axon/system.h"
+#include "axon/actor.h"
+
+#endif /* AXON_H */
