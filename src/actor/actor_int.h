@@ -1,0 +1,235 @@
+/* actor_int.h - the system, the actor table, mailboxes and the context.
+ *
+ * Actors live in fixed-size pages so their addresses never move (mailbox
+ * tail pointers and the run queue point into them).  An id resolves with
+ * two loads and one compare: page[index >> 12][index & 4095].cookie.
+ * A slot's cookie is odd while its actor lives and even while it is free,
+ * so ids of ended actors fail the compare (cookie 0 is never issued). */
+#ifndef AXI_ACTOR_INT_H
+#define AXI_ACTOR_INT_H
+
+#include <stdatomic.h>
+
+#include "axon/actor.h"
+#include "axon/system.h"
+#include "loop/loop_int.h"
+#include "msg/msg_int.h"
+
+#define AXI_PAGE_SHIFT 12u
+#define AXI_PAGE_SIZE (1u << AXI_PAGE_SHIFT)
+#define AXI_PAGE_MASK (AXI_PAGE_SIZE - 1u)
+
+enum { AXI_KIND_FREE = 0, AXI_KIND_PLAIN = 1, AXI_KIND_BEHAVIOR = 2 };
+
+enum {
+    AXI_AF_QUEUED = 1u,   /* on the run queue */
+    AXI_AF_STOPPING = 2u  /* ax_stop() called: ends after this handler */
+};
+
+typedef struct axi_monitor axi_monitor;
+struct axi_monitor {
+    axi_monitor *next;
+    ax_id watcher;
+};
+
+typedef struct axi_name axi_name;
+
+/* Cold per-actor data, allocated only when needed. */
+typedef struct axi_actor_ext {
+    const ax_behavior *behavior; /* behaviour actors: the current one */
+    ax_stop_fn on_stop;
+    axi_monitor *monitors; /* who watches this actor */
+    axi_name *names;       /* names this actor holds */
+} axi_actor_ext;
+
+typedef struct axi_actor axi_actor;
+struct axi_actor {
+    axi_msg *mb_head;
+    axi_msg **mb_tailp;    /* &last->next, or &mb_head when empty */
+    axi_actor *rq_next;    /* run queue link; free list link when free */
+    void *state;
+    ax_receive_fn receive; /* behaviour actors: axi_behavior_receive */
+    uint32_t cookie;
+    uint32_t index;
+    uint32_t mb_len;
+    uint32_t mb_limit;     /* UINT32_MAX = unlimited; 0 while the slot is free,
+                              which sends the fast path to the full check */
+    uint8_t kind;
+    uint8_t flags;
+    axi_actor_ext *ext;
+};
+
+/* A compiled behaviour: open-addressed table type -> handler. */
+typedef struct axi_bhv_slot {
+    uint32_t type; /* 0 = empty */
+    uint32_t flags;
+    ax_receive_fn fn;
+} axi_bhv_slot;
+
+struct ax_behavior {
+    ax_system *sys;
+    ax_behavior *next_owned; /* the system's list, freed with it */
+    ax_receive_fn unknown;
+    uint32_t mask;
+    axi_bhv_slot slots[];
+};
+
+struct ax_ctx {
+    ax_system *sys;
+    axi_actor *actor;
+    ax_id self;
+    int moved;     /* a forward moved cur: the dispatcher must not free it */
+    axi_msg *cur;  /* current message (its sender is ax_sender); NULL in on_stop */
+};
+
+/* Remote delivery hook, installed by the links layer.  Takes the node on
+ * success; returns an AX_E* code (the caller dead-letters) otherwise. */
+typedef int (*axi_route_fn)(void *arg, ax_id to, axi_msg *m);
+
+struct ax_system {
+    ax_loop *loop;
+    const ax_allocator *alloc;
+    uint32_t node_id;
+    uint32_t batch;
+    uint32_t turn_budget;
+    uint32_t max_actors;
+
+    /* actor table */
+    axi_actor **pages;
+    uint32_t npages, pages_cap;
+    uint32_t nslots;      /* slots ever used */
+    axi_actor *free_list; /* recycled slots (LIFO) */
+
+    /* run queue */
+    axi_actor *rq_head, *rq_tail;
+
+    axi_types types;
+    axi_pool pool;
+    ax_ctx ctx;           /* the context of the running sync handler */
+
+    int in_dispatch;
+    int closed;
+    int shutdown_pending;
+
+    /* names: chained hash */
+    axi_name **name_buckets;
+    uint32_t name_mask;
+    uint32_t name_count;
+
+    ax_behavior *behaviors;
+
+    /* links */
+    axi_route_fn route;
+    void *route_arg;
+
+    /* ax_system_post: lock-free MPSC stack + eventfd/pipe wake-up */
+    _Atomic(axi_msg *) post_head;
+    atomic_uint post_pending;
+    atomic_int wake_pending;
+    atomic_int post_closed;
+    uint32_t post_limit;
+    int wake_fd[2];
+    ax_io *wake_io;
+
+    ax_dead_letter_fn on_dead_letter;
+    void *dead_letter_arg;
+
+    axi_runner runner;
+    uint32_t mb_hwm;  /* longest mailbox (stats.mailbox_hwm on read) */
+    ax_stats stats;
+};
+
+/* ---- table (table.c) -------------------------------------------------- */
+
+static inline axi_actor *axi_actor_at(const ax_system *s, uint32_t index)
+{
+    return &s->pages[index >> AXI_PAGE_SHIFT][index & AXI_PAGE_MASK];
+}
+
+/* The live local actor named by `id`, or NULL.  id.node must be local. */
+static inline axi_actor *axi_actor_lookup(const ax_system *s, ax_id id)
+{
+    if (AXI_UNLIKELY(id.index >= s->nslots))
+        return NULL;
+    axi_actor *a = axi_actor_at(s, id.index);
+    return AXI_LIKELY(a->cookie == id.cookie && (id.cookie & 1u)) ? a : NULL;
+}
+
+static inline int axi_is_local(const ax_system *s, ax_id id)
+{
+    return id.node == 0 || id.node == s->node_id;
+}
+
+static inline ax_id axi_actor_id(const axi_actor *a)
+{
+    ax_id id = {0, a->index, a->cookie};
+    return id;
+}
+
+int axi_actor_new(ax_system *s, axi_actor **out);
+/* Release a slot (cookie bumped: every id of it goes stale). */
+void axi_actor_release(ax_system *s, axi_actor *a);
+axi_actor_ext *axi_actor_ext_get(ax_system *s, axi_actor *a);
+void axi_table_free(ax_system *s);
+
+/* ---- send / dispatch -------------------------------------------------- */
+
+/* Count a dead letter and call the hook. */
+void axi_dead_letter(ax_system *s, ax_id from, ax_id to, uint32_t type, int reason);
+/* Release a message node: free hook (if any), then memory. */
+static inline void axi_msg_drop(ax_system *s, axi_msg *m)
+{
+    if (AXI_UNLIKELY(m->flags & AXI_MF_HAS_FREE))
+        axi_msg_run_free_hook(&s->types, m);
+    axi_msg_dealloc(&s->pool, m);
+}
+
+/* Append a node to a live actor's mailbox and make it runnable. */
+static inline void axi_enqueue(ax_system *s, axi_actor *a, axi_msg *m)
+{
+    m->next = NULL;
+    *a->mb_tailp = m;
+    a->mb_tailp = &m->next;
+    if (AXI_UNLIKELY(++a->mb_len > s->mb_hwm))
+        s->mb_hwm = a->mb_len;
+    if (!(a->flags & AXI_AF_QUEUED)) {
+        a->flags |= AXI_AF_QUEUED;
+        a->rq_next = NULL;
+        if (s->rq_tail)
+            s->rq_tail->rq_next = a;
+        else
+            s->rq_head = a;
+        s->rq_tail = a;
+    }
+}
+
+/* Copying send: validates, allocates, delivers. */
+int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data, size_t size);
+/* Deliver a built node to `to`.  On success the node is taken; on failure
+ * it is left with the caller (and a dead letter counted where the issue
+ * is the target).  m->sender must be set. */
+int axi_deliver(ax_system *s, ax_id to, axi_msg *m);
+/* Build a node (type checked, payload copied).  NULL + *err on failure. */
+axi_msg *axi_msg_build(ax_system *s, ax_id from, uint32_t type, const void *data, size_t size,
+                       int *err);
+
+/* End an actor now: on_stop, names, DOWN to monitors, mailbox to dead
+ * letters, slot released. */
+void axi_actor_end(ax_system *s, axi_actor *a, int reason);
+void axi_dispatch_run(void *arg);
+/* The receive function of every behaviour actor: looks the handler up in
+ * its current behaviour. */
+void axi_behavior_receive(void *state, ax_ctx *ctx, const ax_msg *msg);
+int axi_dispatch_pending(void *arg);
+
+/* ---- names / monitors / post ----------------------------------------- */
+
+void axi_names_drop_actor(ax_system *s, axi_actor *a);
+void axi_names_free(ax_system *s);
+void axi_monitors_fire(ax_system *s, axi_actor *a, int reason);
+void axi_monitors_free(ax_system *s, axi_actor *a);
+int axi_post_init(ax_system *s);
+void axi_post_close(ax_system *s);
+void axi_behaviors_free(ax_system *s);
+
+#endif /* AXI_ACTOR_INT_H */

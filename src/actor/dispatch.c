@@ -1,0 +1,203 @@
+/* dispatch.c - the dispatch pass and the end of an actor.
+ *
+ * A pass pops runnable actors in FIFO order; each handles at most `batch`
+ * messages, then goes to the back of the queue if it has more.  A pass
+ * handles at most `turn_budget` messages, so timers and I/O get their turn
+ * even when messages circulate forever. */
+#include "actor/actor_int.h"
+
+static inline ax_receive_fn bhv_lookup(const ax_behavior *b, uint32_t type)
+{
+    /* Empty slots hold type 0, which is never a valid id. */
+    uint32_t i = (type * 0x9E3779B1u) & b->mask;
+    for (;;) {
+        const axi_bhv_slot *sl = &b->slots[i];
+        if (sl->type == type)
+            return sl->fn;
+        if (sl->type == 0)
+            return b->unknown;
+        i = (i + 1) & b->mask;
+    }
+}
+
+void axi_behavior_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    bhv_lookup(ctx->actor->ext->behavior, msg->type)(state, ctx, msg);
+}
+
+void axi_actor_end(ax_system *s, axi_actor *a, int reason)
+{
+    ax_id id = axi_actor_id(a);
+    /* From here the id is stale: sends to it fail, even from on_stop. */
+    a->cookie++;
+    if (a->ext && a->ext->on_stop) {
+        ax_ctx saved = s->ctx;
+        s->ctx.actor = a;
+        s->ctx.self = id;
+        s->ctx.cur = NULL;
+        s->ctx.moved = 0;
+        a->ext->on_stop(a->state, &s->ctx, reason);
+        s->ctx = saved;
+    }
+    if (a->ext) {
+        axi_names_drop_actor(s, a);
+        if (reason != AX_REASON_SHUTDOWN)
+            axi_monitors_fire(s, a, reason);
+        axi_monitors_free(s, a);
+    }
+    int dl_reason = reason == AX_REASON_SHUTDOWN ? AX_ECLOSED : AX_ESTALE;
+    axi_msg *m = a->mb_head;
+    while (m) {
+        axi_msg *next = m->next;
+        axi_dead_letter(s, m->sender, id, m->view.type, dl_reason);
+        axi_msg_drop(s, m);
+        m = next;
+    }
+    a->mb_head = NULL;
+    a->mb_tailp = &a->mb_head;
+    a->mb_len = 0;
+    axi_actor_release(s, a);
+}
+
+int axi_dispatch_pending(void *arg)
+{
+    ax_system *s = arg;
+    return s->rq_head != NULL || s->shutdown_pending;
+}
+
+static void shutdown_now(ax_system *s);
+
+void axi_dispatch_run(void *arg)
+{
+    ax_system *s = arg;
+    uint32_t budget = s->turn_budget;
+    const uint32_t batch = s->batch;
+    ax_ctx *ctx = &s->ctx;
+    uint64_t delivered = 0;
+    s->in_dispatch = 1;
+    ctx->sys = s;
+    while (budget > 0) {
+        axi_actor *a = s->rq_head;
+        if (!a)
+            break;
+        s->rq_head = a->rq_next;
+        if (!s->rq_head)
+            s->rq_tail = NULL;
+        a->flags &= (uint8_t)~AXI_AF_QUEUED;
+        ctx->actor = a;
+        ctx->self = axi_actor_id(a);
+        uint32_t limit = batch < budget ? batch : budget;
+        uint32_t n = 0;
+        int ended = 0;
+        while (n < limit) {
+            axi_msg *m = a->mb_head;
+            if (!m)
+                break;
+            axi_msg *next = m->next;
+            a->mb_head = next;
+            if (!next)
+                a->mb_tailp = &a->mb_head;
+            a->mb_len--;
+            n++;
+            if (AXI_UNLIKELY(m->flags & AXI_MF_POISON)) {
+                axi_msg_dealloc(&s->pool, m);
+                axi_actor_end(s, a, AX_REASON_POISON);
+                ended = 1;
+                break;
+            }
+            ctx->cur = m;
+            a->receive(a->state, ctx, &m->view);
+            /* One test for the rare cases: moved by a forward, a payload
+             * with a free hook or direct memory, or ax_stop(). */
+            if (AXI_LIKELY(!(m->flags | ctx->moved | (a->flags & AXI_AF_STOPPING)))) {
+                m->next = s->pool.free[m->cls];
+                s->pool.free[m->cls] = m;
+                continue;
+            }
+            if (!ctx->moved)
+                axi_msg_drop(s, m);
+            ctx->moved = 0;
+            if (a->flags & AXI_AF_STOPPING) {
+                axi_actor_end(s, a, AX_REASON_NORMAL);
+                ended = 1;
+                break;
+            }
+        }
+        budget -= n;
+        delivered += n;
+        if (!ended && a->mb_head && !(a->flags & AXI_AF_QUEUED)) {
+            a->flags |= AXI_AF_QUEUED;
+            a->rq_next = NULL;
+            if (s->rq_tail)
+                s->rq_tail->rq_next = a;
+            else
+                s->rq_head = a;
+            s->rq_tail = a;
+        }
+        if (AXI_UNLIKELY(s->shutdown_pending))
+            break;
+    }
+    ctx->actor = NULL;
+    ctx->cur = NULL;
+    s->stats.delivered += delivered;
+    s->in_dispatch = 0;
+    if (s->shutdown_pending)
+        shutdown_now(s);
+}
+
+/* ---- shutdown -------------------------------------------------------- */
+
+static void shutdown_now(ax_system *s)
+{
+    s->shutdown_pending = 0;
+    s->closed = 1;
+    axi_types_uncache(&s->types);
+    atomic_store(&s->post_closed, 1);
+    /* Scheduled sends that will never fire are dead letters too. */
+    axi_timer_drop_owner(s->loop, s);
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        axi_actor *a = axi_actor_at(s, i);
+        if (a->cookie & 1u)
+            axi_actor_end(s, a, AX_REASON_SHUTDOWN);
+    }
+    s->rq_head = s->rq_tail = NULL;
+    axi_post_close(s);
+}
+
+void ax_system_shutdown(ax_system *sys)
+{
+    if (!sys || sys->closed)
+        return;
+    if (sys->in_dispatch)
+        sys->shutdown_pending = 1;
+    else
+        shutdown_now(sys);
+}
+
+/* ---- context accessors ----------------------------------------------- */
+
+ax_id ax_self(const ax_ctx *ctx)
+{
+    return ctx ? ctx->self : ax_id_nil();
+}
+
+ax_id ax_sender(const ax_ctx *ctx)
+{
+    return ctx && ctx->cur ? ctx->cur->sender : ax_id_nil();
+}
+
+ax_system *ax_ctx_system(const ax_ctx *ctx)
+{
+    return ctx ? ctx->sys : NULL;
+}
+
+void *ax_ctx_state(const ax_ctx *ctx)
+{
+    return ctx && ctx->actor ? ctx->actor->state : NULL;
+}
+
+void ax_stop(ax_ctx *ctx)
+{
+    if (ctx && ctx->actor && ctx->cur)
+        ctx->actor->flags |= AXI_AF_STOPPING;
+}

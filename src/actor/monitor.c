@@ -1,0 +1,98 @@
+/* monitor.c - monitors: a watcher gets AX_MSG_DOWN when its target ends.
+ * Records hang off the target; a record whose watcher has ended by the
+ * time the target ends is dropped without a dead letter (the monitor died
+ * with its watcher, as in Erlang). */
+#include "actor/actor_int.h"
+
+static int send_down(ax_system *s, ax_id who, ax_id watcher, int reason)
+{
+    ax_down d;
+    memset(&d, 0, sizeof d);
+    d.who = who;
+    d.reason = reason;
+    return axi_send(s, who, watcher, AX_MSG_DOWN, &d, sizeof d);
+}
+
+int ax_system_monitor(ax_system *sys, ax_id watcher, ax_id target)
+{
+    if (!sys || ax_id_is_nil(watcher) || ax_id_is_nil(target))
+        return AX_EINVAL;
+    if (sys->closed)
+        return AX_ECLOSED;
+    if (!axi_is_local(sys, target))
+        return AX_ENOROUTE; /* remote monitors arrive with the links layer */
+    axi_actor *a = axi_actor_lookup(sys, target);
+    if (!a) {
+        int rc = send_down(sys, target, watcher, AX_REASON_NOPROC);
+        return rc == AX_ESTALE ? AX_EINVAL : rc;
+    }
+    axi_actor_ext *ext = axi_actor_ext_get(sys, a);
+    if (!ext)
+        return AX_ENOMEM;
+    axi_monitor *m = axi_alloc(sys->alloc, sizeof *m);
+    if (!m)
+        return AX_ENOMEM;
+    m->watcher = watcher;
+    m->next = ext->monitors;
+    ext->monitors = m;
+    return 0;
+}
+
+int ax_monitor(ax_ctx *ctx, ax_id target)
+{
+    if (!ctx || !ctx->actor)
+        return AX_EINVAL;
+    return ax_system_monitor(ctx->sys, ctx->self, target);
+}
+
+int ax_demonitor(ax_ctx *ctx, ax_id target)
+{
+    if (!ctx || !ctx->actor)
+        return AX_EINVAL;
+    ax_system *s = ctx->sys;
+    if (!axi_is_local(s, target))
+        return AX_ENOENT;
+    axi_actor *a = axi_actor_lookup(s, target);
+    if (!a || !a->ext)
+        return AX_ENOENT;
+    for (axi_monitor **pp = &a->ext->monitors; *pp; pp = &(*pp)->next) {
+        if (ax_id_eq((*pp)->watcher, ctx->self)) {
+            axi_monitor *m = *pp;
+            *pp = m->next;
+            axi_free(s->alloc, m, sizeof *m);
+            return 0;
+        }
+    }
+    return AX_ENOENT;
+}
+
+void axi_monitors_fire(ax_system *s, axi_actor *a, int reason)
+{
+    /* `a` is already stale (cookie bumped); DOWN names its last id. */
+    ax_id who = {0, a->index, a->cookie - 1};
+    /* Records were pushed at the head: walk them oldest first. */
+    axi_monitor *rev = NULL, *m = a->ext->monitors;
+    while (m) {
+        axi_monitor *next = m->next;
+        m->next = rev;
+        rev = m;
+        m = next;
+    }
+    a->ext->monitors = rev;
+    for (m = rev; m; m = m->next) {
+        if (axi_is_local(s, m->watcher) && !axi_actor_lookup(s, m->watcher))
+            continue; /* the watcher ended first: its monitor ended with it */
+        send_down(s, who, m->watcher, reason);
+    }
+}
+
+void axi_monitors_free(ax_system *s, axi_actor *a)
+{
+    axi_monitor *m = a->ext->monitors;
+    while (m) {
+        axi_monitor *next = m->next;
+        axi_free(s->alloc, m, sizeof *m);
+        m = next;
+    }
+    a->ext->monitors = NULL;
+}

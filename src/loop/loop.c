@@ -1,0 +1,219 @@
+/* loop.c - loop lifecycle and the turn: wait, clock, timers, I/O, dispatch. */
+#include <string.h>
+
+#include "loop/loop_int.h"
+
+#define NO_SLOT UINT32_MAX
+
+int ax_loop_new(const ax_loop_options *opt, ax_loop **out)
+{
+    if (!out)
+        return AX_EINVAL;
+    *out = NULL;
+    ax_backend be = opt ? opt->backend : AX_BACKEND_DEFAULT;
+    const ax_allocator *a = opt && opt->allocator ? opt->allocator : &axi_default_allocator;
+    if (!a->alloc || !a->realloc || !a->free)
+        return AX_EINVAL;
+    const axi_poller *p;
+    switch (be) {
+    case AX_BACKEND_DEFAULT:
+    case AX_BACKEND_EPOLL:
+#ifdef __linux__
+        p = &axi_poller_epoll;
+#else
+        if (be == AX_BACKEND_EPOLL)
+            return AX_ENOTSUP;
+        p = &axi_poller_poll;
+#endif
+        break;
+    case AX_BACKEND_POLL:
+        p = &axi_poller_poll;
+        break;
+    default:
+        return AX_EINVAL;
+    }
+    ax_loop *loop = axi_calloc(a, sizeof *loop);
+    if (!loop)
+        return AX_ENOMEM;
+    loop->alloc = *a;
+    loop->poller = p;
+    loop->epfd = -1;
+    loop->timers.free_head = NO_SLOT;
+    loop->io_free = NO_SLOT;
+    int rc = p->init(loop);
+    if (rc) {
+        axi_free(a, loop, sizeof *loop);
+        return rc;
+    }
+    loop->now = axi_clock_ns();
+    *out = loop;
+    return 0;
+}
+
+int ax_loop_free(ax_loop *loop)
+{
+    if (!loop)
+        return AX_EINVAL;
+    if (loop->systems > 0 || loop->running)
+        return AX_EBUSY;
+    for (uint32_t i = 0; i < loop->io_nslots; i++)
+        if (loop->io_slots[i].w)
+            return AX_EBUSY;
+    axi_timers_free(loop);
+    axi_io_free_all(loop);
+    loop->poller->destroy(loop);
+    ax_allocator a = loop->alloc;
+    axi_free(&a, loop, sizeof *loop);
+    return 0;
+}
+
+static int work_pending(ax_loop *loop)
+{
+    for (axi_runner *r = loop->runners; r; r = r->next)
+        if (r->pending(r->arg))
+            return 1;
+    return 0;
+}
+
+/* Something could still happen: the loop is worth another turn. */
+static int loop_alive(ax_loop *loop)
+{
+    return loop->refs > 0 || loop->timers.len > 0 || loop->io_active > 0 || work_pending(loop);
+}
+
+ax_duration ax_loop_timeout(ax_loop *loop)
+{
+    if (!loop || loop->stop_requested || work_pending(loop))
+        return 0;
+    return axi_timers_next(loop);
+}
+
+static int turn(ax_loop *loop, ax_duration max_wait)
+{
+    ax_duration timeout = 0;
+    if (!loop->stop_requested && !work_pending(loop)) {
+        if (!loop_alive(loop))
+            max_wait = 0; /* nothing could ever wake us */
+        if (max_wait != 0) {
+            loop->now = axi_clock_ns(); /* about to sleep: use a fresh clock */
+            timeout = axi_timers_next(loop);
+            if (max_wait > 0 && (timeout < 0 || timeout > max_wait))
+                timeout = max_wait;
+        }
+    }
+    int n = 0;
+    if (loop->poller->backend_fd(loop) >= 0 || loop->plen > 0 || timeout != 0) {
+        n = loop->poller->wait(loop, timeout, loop->events, AXI_MAX_EVENTS);
+        if (n < 0)
+            return n;
+    }
+    loop->now = axi_clock_ns();
+    axi_timers_run(loop);
+    axi_io_dispatch(loop, loop->events, n);
+    for (axi_runner *r = loop->runners; r; r = r->next)
+        if (r->pending(r->arg))
+            r->run(r->arg);
+    return 0;
+}
+
+int ax_loop_step(ax_loop *loop, ax_duration max_wait)
+{
+    if (!loop)
+        return AX_EINVAL;
+    if (loop->running)
+        return AX_EBUSY;
+    loop->running = 1;
+    int rc = turn(loop, max_wait);
+    loop->running = 0;
+    if (rc < 0)
+        return rc;
+    return loop_alive(loop) ? 1 : 0;
+}
+
+int ax_loop_run(ax_loop *loop)
+{
+    if (!loop)
+        return AX_EINVAL;
+    if (loop->running)
+        return AX_EBUSY;
+    loop->stop_requested = 0;
+    loop->running = 1;
+    int rc = 0;
+    while (!loop->stop_requested && loop_alive(loop)) {
+        rc = turn(loop, AX_FOREVER);
+        if (rc < 0)
+            break;
+    }
+    loop->stop_requested = 0;
+    loop->running = 0;
+    return rc < 0 ? rc : 0;
+}
+
+void ax_loop_stop(ax_loop *loop)
+{
+    if (loop)
+        loop->stop_requested = 1;
+}
+
+void ax_loop_ref(ax_loop *loop)
+{
+    if (loop)
+        loop->refs++;
+}
+
+void ax_loop_unref(ax_loop *loop)
+{
+    if (loop && loop->refs > 0)
+        loop->refs--;
+}
+
+int64_t ax_loop_now(const ax_loop *loop)
+{
+    return loop ? loop->now : 0;
+}
+
+int64_t ax_loop_update_time(ax_loop *loop)
+{
+    if (!loop)
+        return 0;
+    loop->now = axi_clock_ns();
+    return loop->now;
+}
+
+const char *ax_loop_backend_name(const ax_loop *loop)
+{
+    return loop ? loop->poller->name : "";
+}
+
+int ax_loop_backend_fd(const ax_loop *loop)
+{
+    if (!loop)
+        return AX_EINVAL;
+    return loop->poller->backend_fd(loop);
+}
+
+void axi_loop_add_runner(ax_loop *loop, axi_runner *r)
+{
+    r->next = loop->runners;
+    loop->runners = r;
+}
+
+void axi_loop_remove_runner(ax_loop *loop, axi_runner *r)
+{
+    for (axi_runner **pp = &loop->runners; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+    }
+}
+
+void axi_loop_attach(ax_loop *loop)
+{
+    loop->systems++;
+}
+
+void axi_loop_detach(ax_loop *loop)
+{
+    loop->systems--;
+}

@@ -1,0 +1,194 @@
+/* msg_int.h - message nodes, the size-class pool and the type registry.
+ *
+ * A message node is a 32-byte header followed by the payload, allocated
+ * from per-size-class free lists (no malloc per message in steady state).
+ * The hot lookups (type by id, node alloc/free) are inline here. */
+#ifndef AXI_MSG_INT_H
+#define AXI_MSG_INT_H
+
+#include <string.h>
+
+#include "axon/msg.h"
+#include "base/base.h"
+
+typedef struct axi_msg axi_msg;
+struct axi_msg {
+    axi_msg *next;   /* mailbox / free list / post queue link */
+    ax_msg view;     /* what the handler sees: type, size, data (-> payload) */
+    ax_id sender;
+    uint8_t cls;     /* size class, or AXI_CLS_DIRECT */
+    uint8_t flags;   /* AXI_MF_* */
+    uint16_t pad;
+};
+/* payload follows the header, 16-byte aligned; view.data points at it */
+
+#define AXI_MSG_HDR 48u
+#define AXI_CLS_DIRECT 0xFFu
+#define AXI_NCLASSES 11u /* node sizes 64 << 0 .. 64 << 10 (64 KiB) */
+#define AXI_CLS_MIN_SHIFT 6u
+#define AXI_MF_HAS_FREE 1u /* the type has a free hook */
+#define AXI_MF_DIRECT 2u   /* allocated directly, not from a size class */
+#define AXI_MF_POISON 4u   /* AX_MSG_POISON: ends the actor, never handled */
+
+_Static_assert(sizeof(axi_msg) <= AXI_MSG_HDR, "message header grew");
+
+static inline void *axi_msg_payload(axi_msg *m)
+{
+    return (char *)m + AXI_MSG_HDR;
+}
+
+static inline axi_msg *axi_msg_of_payload(void *p)
+{
+    return (axi_msg *)((char *)p - AXI_MSG_HDR);
+}
+
+/* Size class for a payload of n bytes (AXI_CLS_DIRECT when too big). */
+static inline uint8_t axi_size_class(size_t n)
+{
+    size_t total = AXI_MSG_HDR + n;
+    if (total <= ((size_t)1 << AXI_CLS_MIN_SHIFT))
+        return 0;
+    unsigned c = (unsigned)(64 - __builtin_clzll((unsigned long long)(total - 1))) -
+                 AXI_CLS_MIN_SHIFT;
+    return c < AXI_NCLASSES ? (uint8_t)c : (uint8_t)AXI_CLS_DIRECT;
+}
+
+static inline size_t axi_class_bytes(unsigned cls)
+{
+    return (size_t)1 << (cls + AXI_CLS_MIN_SHIFT);
+}
+
+/* Bytes of a directly allocated (oversized or posted) node: the payload
+ * rounded to 4, plus room for one ax_id (the recipient of a posted node). */
+static inline size_t axi_direct_bytes(size_t n)
+{
+    return AXI_MSG_HDR + ((n + 3u) & ~(size_t)3u) + sizeof(ax_id);
+}
+
+/* Copy a payload; small sizes without a call (two overlapping moves). */
+static inline void axi_copy_payload(void *dst, const void *src, size_t n)
+{
+    char *d = dst;
+    const char *sp = src;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, sp, 8);
+        memcpy(&b, sp + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, sp, 4);
+        memcpy(&b, sp + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {
+        memcpy(d, sp, n);
+    }
+}
+
+/* ---- pool ------------------------------------------------------------- */
+
+typedef struct axi_chunk axi_chunk;
+
+typedef struct axi_pool {
+    axi_msg *free[AXI_NCLASSES];
+    axi_chunk *chunks;
+    const ax_allocator *alloc;
+    uint64_t chunk_bytes; /* total bytes held in chunks */
+} axi_pool;
+
+void axi_pool_init(axi_pool *p, const ax_allocator *a);
+void axi_pool_destroy(axi_pool *p);
+/* Refill class cls and pop one node; NULL on allocation failure. */
+axi_msg *axi_pool_refill(axi_pool *p, unsigned cls);
+
+/* A node with room for n payload bytes, or NULL (ENOMEM). */
+static inline axi_msg *axi_msg_alloc(axi_pool *p, size_t n, uint8_t cls)
+{
+    axi_msg *m;
+    if (AXI_LIKELY(cls < AXI_NCLASSES)) {
+        m = p->free[cls];
+        if (AXI_LIKELY(m != NULL))
+            p->free[cls] = m->next;
+        else
+            m = axi_pool_refill(p, cls);
+    } else {
+        m = axi_alloc(p->alloc, axi_direct_bytes(n));
+        if (m)
+            m->view.data = axi_msg_payload(m);
+    }
+    if (AXI_LIKELY(m != NULL)) {
+        m->cls = cls;
+        m->flags = cls < AXI_NCLASSES ? 0 : AXI_MF_DIRECT;
+    }
+    return m;
+}
+
+/* Return a node's memory (the payload's free hook must have run). */
+static inline void axi_msg_dealloc(axi_pool *p, axi_msg *m)
+{
+    if (AXI_LIKELY(!(m->flags & AXI_MF_DIRECT))) {
+        m->next = p->free[m->cls];
+        p->free[m->cls] = m;
+    } else {
+        axi_free(p->alloc, m, axi_direct_bytes(m->view.size));
+    }
+}
+
+/* ---- type registry ---------------------------------------------------- */
+
+/* The hot part of a type, in an open-addressed table keyed by id. */
+typedef struct axi_type_slot {
+    uint32_t id;    /* 0 = empty */
+    uint32_t fast_size; /* payload size if pooled and fixed, else AXI_SIZE_VAR */
+    uint32_t size;  /* fixed payload size (0 for varsize types) */
+    uint32_t rec;   /* index into records */
+    uint8_t cls;    /* size class of the fixed size */
+    uint8_t mflags; /* node flags for this type (AXI_MF_*) */
+    uint8_t varsize;
+    uint8_t has_free;
+} axi_type_slot;
+
+/* No payload has this size, so varsize and oversized types always miss
+ * the fast path's size compare. */
+#define AXI_SIZE_VAR UINT32_MAX
+
+typedef struct axi_types {
+    axi_type_slot *slots;
+    uint32_t mask;  /* capacity - 1 */
+    uint32_t count;
+    ax_msg_type *recs; /* full records, names owned */
+    uint32_t rec_cap;
+    const ax_allocator *alloc;
+    const axi_type_slot *cache; /* last type sent; never NULL; reset to a
+                                   never-matching slot on rehash and close */
+} axi_types;
+
+int axi_types_init(axi_types *t, const ax_allocator *a);
+void axi_types_destroy(axi_types *t);
+/* Register without the user-range check (axon's own types). */
+int axi_types_add(axi_types *t, const ax_msg_type *type);
+
+static inline const axi_type_slot *axi_types_find(const axi_types *t, uint32_t id)
+{
+    if (AXI_UNLIKELY(id == 0))
+        return NULL;
+    uint32_t i = (id * 0x9E3779B1u) & t->mask;
+    for (;;) {
+        const axi_type_slot *s = &t->slots[i];
+        if (AXI_LIKELY(s->id == id))
+            return s;
+        if (s->id == 0)
+            return NULL;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Point the cache at the never-matching slot (after rehash, on close). */
+void axi_types_uncache(axi_types *t);
+
+/* Run a type's free hook on a node's payload, if it has one. */
+void axi_msg_run_free_hook(const axi_types *t, axi_msg *m);
+
+#endif /* AXI_MSG_INT_H */

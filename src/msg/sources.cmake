@@ -1,0 +1,4 @@
+list(APPEND AXON_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/pool.c
+  ${CMAKE_CURRENT_LIST_DIR}/types.c
+  ${CMAKE_CURRENT_LIST_DIR}/registry.c)
