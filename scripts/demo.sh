@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# demo.sh - build axon (Release) and run the demo programs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+axon_base_deps
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+echo "== examples/counter (the seed's TCounter: Add, Add, Query -> Value)"
+build/examples/counter
+echo "== examples/behaviors (ping/pong with become)"
+build/examples/behaviors
+echo "== examples/ring (1000 actors, 100 tokens)"
+build/examples/ring 1000 100 100000
+echo "== bench/ring (100 actors, 1024 in flight)"
+build/bench/ring --actors 100 --batch 1024 --hops 50000000
