@@ -78,7 +78,8 @@ struct ax_ctx {
     ax_system *sys;
     axi_actor *actor;
     ax_id self;
-    int moved;     /* a forward moved cur: the dispatcher must not free it */
+    uint8_t moved; /* a forward moved cur: the dispatcher must not free it */
+    uint8_t slow;  /* moved or stopping: the dispatcher takes its slow path */
     axi_msg *cur;  /* current message (its sender is ax_sender); NULL in on_stop */
 };
 

@@ -107,13 +107,15 @@ void axi_dispatch_run(void *arg)
             }
             ctx->cur = m;
             a->receive(a->state, ctx, &m->view);
-            /* One test for the rare cases: moved by a forward, a payload
-             * with a free hook or direct memory, or ax_stop(). */
-            if (AXI_LIKELY(!(m->flags | ctx->moved | (a->flags & AXI_AF_STOPPING)))) {
+            /* One test for the rare cases: a payload with a free hook or
+             * direct memory, or ctx->slow (a forward moved the node, or
+             * ax_stop() was called). */
+            if (AXI_LIKELY(!(m->flags | ctx->slow))) {
                 m->next = s->pool.free[m->cls];
                 s->pool.free[m->cls] = m;
                 continue;
             }
+            ctx->slow = 0;
             if (!ctx->moved)
                 axi_msg_drop(s, m);
             ctx->moved = 0;
@@ -198,6 +200,8 @@ void *ax_ctx_state(const ax_ctx *ctx)
 
 void ax_stop(ax_ctx *ctx)
 {
-    if (ctx && ctx->actor && ctx->cur)
+    if (ctx && ctx->actor && ctx->cur) {
         ctx->actor->flags |= AXI_AF_STOPPING;
+        ctx->slow = 1;
+    }
 }

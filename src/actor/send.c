@@ -160,7 +160,8 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
         return SLOW;
     if (AXI_UNLIKELY(a->mb_len >= a->mb_limit))
         return SLOW;
-    if (AXI_UNLIKELY(!data && size))
+    /* NULL data is only valid for empty payloads. */
+    if (AXI_UNLIKELY(!data) && size)
         return SLOW;
     axi_msg *m = s->pool.free[t->cls];
     if (AXI_UNLIKELY(!m))
@@ -240,7 +241,7 @@ int ax_forward(ax_ctx *ctx, ax_id to)
         /* First forward: move the node itself, no copy. */
         int rc = axi_deliver(s, to, cur);
         if (rc == 0)
-            ctx->moved = 1; /* the dispatcher must not free it */
+            ctx->moved = ctx->slow = 1; /* the dispatcher must not free it */
         return rc;
     }
     /* Already moved: the node stays untouched until this handler returns,
