@@ -54,8 +54,9 @@ AX_EXTERN int ax_spawn(ax_system *sys, ax_receive_fn receive, void *state,
 
 enum {
     AX_HANDLER_SYNC = 0,
-    /* Run the handler as a coroutine (may sleep/ask).  Requires coroutine
-     * support; see axon/coro.h. */
+    /* Run the handler as a coroutine (may sleep/ask).  Coroutine actors
+     * are a separate issue; until they land ax_behavior_new() refuses it
+     * with AX_ENOTSUP. */
     AX_HANDLER_ASYNC = 1
 };
 
@@ -108,11 +109,12 @@ AX_EXTERN int ax_send_msg(ax_ctx *ctx, ax_id to, ax_outmsg *m);
 /* Forward the current message to `to`, keeping its original sender.  The
  * first forward moves the message without copying; later ones copy.  The
  * handler must not use msg->data after forwarding.  Errors: as ax_send(),
- * AX_ENOCTX (no current message, e.g. in on_stop). */
+ * AX_ENOCTX (no current message, e.g. in on_stop), AX_EINVAL (a second
+ * forward of a type with a free hook: a copy would duplicate ownership). */
 AX_EXTERN int ax_forward(ax_ctx *ctx, ax_id to);
 
 /* Send to the sender of the current message.  Errors: as ax_send(),
- * AX_ENOSENDER if it had none. */
+ * AX_ENOSENDER if it had none, AX_ENOCTX outside a message (on_stop). */
 AX_EXTERN int ax_reply(ax_ctx *ctx, uint32_t type, const void *data, size_t size);
 
 /* Send after `delay` ns (sender = self).  The payload is copied now; type
@@ -148,7 +150,10 @@ typedef struct ax_down {
 /* Deliver an AX_MSG_DOWN to the current actor when `target` ends.  If it
  * has already ended, DOWN (AX_REASON_NOPROC) is sent at once.  Each call
  * adds one monitor (one DOWN each).  A monitor whose watcher has ended is
- * dropped silently.  Errors: AX_EINVAL, AX_ENOMEM. */
+ * dropped silently.  Errors: AX_EINVAL (NULL, nil ids), AX_ENOMEM,
+ * AX_ECLOSED, AX_ENOROUTE (remote target: monitors across nodes come with
+ * the links layer), AX_ESTALE (both target and watcher have ended), or the
+ * error of sending the immediate DOWN (e.g. AX_EFULL). */
 AX_EXTERN int ax_monitor(ax_ctx *ctx, ax_id target);
 
 /* ax_monitor() for an explicit watcher, from outside a handler. */

@@ -109,10 +109,13 @@ typedef int64_t ax_duration;
 /* ---- allocator ------------------------------------------------------- */
 
 /* Every byte axon allocates goes through one of these (one per loop and
- * system; NULL options mean malloc/realloc/free).  Frees are sized: `size`
- * is the size that was asked for.  alloc and realloc return NULL on
- * failure, which axon reports as AX_ENOMEM.  ax_system_post() allocates on
- * the posting thread, so an allocator used with it must be thread-safe. */
+ * system; NULL options mean malloc/realloc/free).  The struct is copied;
+ * `ud` must outlive the loop or system.  Frees are sized: `size` is the
+ * size that was asked for.  Blocks must be aligned like malloc's (16 bytes
+ * on 64-bit targets): message payloads rely on it.  alloc and realloc
+ * return NULL on failure, which axon reports as AX_ENOMEM.
+ * ax_system_post() allocates on the posting thread, so an allocator used
+ * with it must be thread-safe. */
 typedef struct ax_allocator {
     void *(*alloc)(void *ud, size_t size);
     void *(*realloc)(void *ud, void *ptr, size_t old_size, size_t new_size);

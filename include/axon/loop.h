@@ -47,7 +47,8 @@ AX_EXTERN int ax_loop_free(ax_loop *loop);
 
 /* Run turns until ax_loop_stop() is called or the loop is idle: nothing
  * runnable, no timers, no active fd watchers and no ax_loop_ref() holds.
- * Returns 0, or AX_EBUSY when called re-entrantly from a callback. */
+ * Returns 0, AX_EINVAL (NULL), AX_EBUSY when called re-entrantly from a
+ * callback, or the poller's error (AX_ESYS) if waiting failed. */
 AX_EXTERN int ax_loop_run(ax_loop *loop);
 
 /* Run one turn.  It waits for I/O at most `max_wait` (0: do not wait,
@@ -135,7 +136,8 @@ typedef void (*ax_io_fn)(ax_loop *loop, ax_io *w, int fd, unsigned events, void 
 AX_EXTERN int ax_io_start(ax_loop *loop, int fd, unsigned events, ax_io_fn cb,
                           void *arg, ax_io **out);
 
-/* Change the watched events (0 pauses the watcher).  Errors: AX_EINVAL, AX_ESYS. */
+/* Change the watched events (0 pauses the watcher).  Errors: AX_EINVAL,
+ * AX_ENOMEM, AX_EBADF or AX_ESYS from the poller. */
 AX_EXTERN int ax_io_update(ax_io *w, unsigned events);
 
 /* Stop and free a watcher.  Safe from any callback, including its own:

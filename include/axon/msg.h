@@ -66,7 +66,7 @@ typedef struct ax_msg_type {
 
 /* Register a type in `sys`.
  * Errors: AX_EINVAL (NULL, bad alignment, serialize without deserialize
- * or the reverse), AX_ERANGE (id outside the user range, size above
+ * or the reverse, unknown flags, a free hook on a VARSIZE type), AX_ERANGE (id outside the user range, size above
  * AX_MSG_MAX_SIZE), AX_EEXIST (id already registered), AX_ENOMEM. */
 AX_EXTERN int ax_msg_register(ax_system *sys, const ax_msg_type *type);
 

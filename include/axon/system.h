@@ -20,7 +20,10 @@ typedef struct ax_dead_letter {
     ax_id from;    /* the sender (nil if none) */
     ax_id to;      /* the intended recipient */
     uint32_t type; /* message type id */
-    int reason;    /* AX_ESTALE, AX_EFULL, AX_ECLOSED, AX_ENOROUTE, ... */
+    int reason;    /* AX_ESTALE (target ended), AX_EFULL (mailbox limit),
+                      AX_ECLOSED (shutdown), AX_ENOROUTE (no link to its
+                      node), AX_EUNKNOWNTYPE / AX_EMSGSIZE (a bad post),
+                      AX_EINVAL (a post of a type with a free hook) */
 } ax_dead_letter;
 
 /* Called once per dead letter, on the loop thread, after it was counted.
@@ -85,7 +88,7 @@ AX_EXTERN int ax_system_post(ax_system *sys, ax_id from, ax_id to, uint32_t type
 /* ---- statistics ------------------------------------------------------ */
 
 typedef struct ax_stats {
-    uint64_t delivered;     /* messages handed to a handler */
+    uint64_t delivered;     /* messages handed to a handler (not poison pills) */
     uint64_t dead_letters;  /* messages that could not be delivered */
     uint64_t spawned;       /* actors ever spawned */
     uint64_t live_actors;   /* actors alive now */

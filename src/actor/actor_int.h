@@ -89,7 +89,8 @@ typedef int (*axi_route_fn)(void *arg, ax_id to, axi_msg *m);
 
 struct ax_system {
     ax_loop *loop;
-    const ax_allocator *alloc;
+    const ax_allocator *alloc; /* -> alloc_copy */
+    ax_allocator alloc_copy;
     uint32_t node_id;
     uint32_t batch;
     uint32_t turn_budget;

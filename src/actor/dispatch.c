@@ -100,6 +100,7 @@ void axi_dispatch_run(void *arg)
             a->mb_len--;
             n++;
             if (AXI_UNLIKELY(m->flags & AXI_MF_POISON)) {
+                delivered--; /* handled by axon, not by a handler */
                 axi_msg_dealloc(&s->pool, m);
                 axi_actor_end(s, a, AX_REASON_POISON);
                 ended = 1;
@@ -124,6 +125,8 @@ void axi_dispatch_run(void *arg)
                 ended = 1;
                 break;
             }
+            if (s->shutdown_pending)
+                break; /* the handler shut the system down */
         }
         budget -= n;
         delivered += n;
@@ -170,8 +173,10 @@ void ax_system_shutdown(ax_system *sys)
 {
     if (!sys || sys->closed)
         return;
-    if (sys->in_dispatch)
+    if (sys->in_dispatch) {
         sys->shutdown_pending = 1;
+        sys->ctx.slow = 1; /* leave the batch after this handler */
+    }
     else
         shutdown_now(sys);
 }

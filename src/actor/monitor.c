@@ -23,8 +23,11 @@ int ax_system_monitor(ax_system *sys, ax_id watcher, ax_id target)
         return AX_ENOROUTE; /* remote monitors arrive with the links layer */
     axi_actor *a = axi_actor_lookup(sys, target);
     if (!a) {
-        int rc = send_down(sys, target, watcher, AX_REASON_NOPROC);
-        return rc == AX_ESTALE ? AX_EINVAL : rc;
+        /* Already gone: DOWN at once, unless the watcher is gone too (then
+         * there is nobody to tell, and it is not a dead letter). */
+        if (axi_is_local(sys, watcher) && !axi_actor_lookup(sys, watcher))
+            return AX_ESTALE;
+        return send_down(sys, target, watcher, AX_REASON_NOPROC);
     }
     axi_actor_ext *ext = axi_actor_ext_get(sys, a);
     if (!ext)

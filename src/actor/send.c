@@ -315,8 +315,12 @@ _Static_assert(sizeof(sched) <= 32, "sched must fit a class-0 node");
 static void sched_free(ax_system *s, sched *sc)
 {
     axi_msg *holder = (axi_msg *)sc;
+    /* The sched record overwrote the header: restore what a pooled node
+     * must hold on the free list (its class and fixed payload pointer). */
     holder->cls = 0;
+    holder->flags = 0;
     holder->view.size = 0;
+    holder->view.data = axi_msg_payload(holder);
     axi_msg_dealloc(&s->pool, holder);
 }
 

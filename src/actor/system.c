@@ -29,7 +29,8 @@ int ax_system_new(ax_loop *loop, const ax_system_options *opt, ax_system **out)
     if (!s)
         return AX_ENOMEM;
     s->loop = loop;
-    s->alloc = o.allocator ? o.allocator : &loop->alloc;
+    s->alloc_copy = *a;
+    s->alloc = &s->alloc_copy;
     s->node_id = o.node_id;
     s->max_actors = o.max_actors ? o.max_actors : (1u << 24);
     s->batch = o.batch ? o.batch : 64;
@@ -77,8 +78,8 @@ int ax_system_free(ax_system *sys)
     axi_types_destroy(&sys->types);
     axi_loop_remove_runner(sys->loop, &sys->runner);
     axi_loop_detach(sys->loop);
-    const ax_allocator *a = sys->alloc;
-    axi_free(a, sys, sizeof *sys);
+    ax_allocator a = sys->alloc_copy;
+    axi_free(&a, sys, sizeof *sys);
     return 0;
 }
 
