@@ -58,8 +58,9 @@ AX_EXTERN int ax_loop_run(ax_loop *loop);
  * is idle, AX_EBUSY when called re-entrantly, AX_ESYS if the poller failed. */
 AX_EXTERN int ax_loop_step(ax_loop *loop, ax_duration max_wait);
 
-/* Ask ax_loop_run() to return after the current turn.  The next
- * ax_loop_run() call clears the request. */
+/* Ask ax_loop_run() to return after the current turn (and the current
+ * ax_loop_step() not to wait).  The request is cleared when that run or
+ * step returns. */
 AX_EXTERN void ax_loop_stop(ax_loop *loop);
 
 /* Keep the loop alive: while holds > 0, ax_loop_run() does not return for

@@ -125,6 +125,7 @@ int ax_loop_step(ax_loop *loop, ax_duration max_wait)
     loop->running = 1;
     int rc = turn(loop, max_wait);
     loop->running = 0;
+    loop->stop_requested = 0; /* a step is one turn: the request is met */
     if (rc < 0)
         return rc;
     return loop_alive(loop) ? 1 : 0;
