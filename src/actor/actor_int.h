@@ -87,6 +87,18 @@ struct ax_ctx {
  * success; returns an AX_E* code (the caller dead-letters) otherwise. */
 typedef int (*axi_route_fn)(void *arg, ax_id to, axi_msg *m);
 
+/* The links layer (src/net) plugs in through this table; every hook may
+ * be NULL (no links: remote ids fail with AX_ENOROUTE). */
+typedef struct axi_net_hooks {
+    /* watcher (local) monitors target (remote); DOWN arrives later. */
+    int (*monitor)(void *arg, ax_id watcher, ax_id target);
+    int (*demonitor)(void *arg, ax_id watcher, ax_id target);
+    /* Called first by ax_system_shutdown (close links, stop timers). */
+    void (*shutdown)(void *arg);
+    /* Called by ax_system_free after shutdown: release everything. */
+    void (*free)(void *arg);
+} axi_net_hooks;
+
 struct ax_system {
     ax_loop *loop;
     const ax_allocator *alloc; /* -> alloc_copy */
@@ -120,9 +132,10 @@ struct ax_system {
 
     ax_behavior *behaviors;
 
-    /* links */
+    /* links (src/net) */
     axi_route_fn route;
-    void *route_arg;
+    void *route_arg;          /* also the arg of every net hook */
+    const axi_net_hooks *net;
 
     /* ax_system_post: lock-free MPSC stack + eventfd/pipe wake-up */
     _Atomic(axi_msg *) post_head;

@@ -155,6 +155,8 @@ void axi_dispatch_run(void *arg)
 static void shutdown_now(ax_system *s)
 {
     s->shutdown_pending = 0;
+    if (s->net && s->net->shutdown)
+        s->net->shutdown(s->route_arg);
     s->closed = 1;
     axi_types_uncache(&s->types);
     atomic_store(&s->post_closed, 1);

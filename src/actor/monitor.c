@@ -19,8 +19,11 @@ int ax_system_monitor(ax_system *sys, ax_id watcher, ax_id target)
         return AX_EINVAL;
     if (sys->closed)
         return AX_ECLOSED;
-    if (!axi_is_local(sys, target))
-        return AX_ENOROUTE; /* remote monitors arrive with the links layer */
+    if (!axi_is_local(sys, target)) {
+        if (!sys->net || !sys->net->monitor)
+            return AX_ENOROUTE;
+        return sys->net->monitor(sys->route_arg, watcher, target);
+    }
     axi_actor *a = axi_actor_lookup(sys, target);
     if (!a) {
         /* Already gone: DOWN at once, unless the watcher is gone too (then
@@ -53,8 +56,11 @@ int ax_demonitor(ax_ctx *ctx, ax_id target)
     if (!ctx || !ctx->actor)
         return AX_EINVAL;
     ax_system *s = ctx->sys;
-    if (!axi_is_local(s, target))
-        return AX_ENOENT;
+    if (!axi_is_local(s, target)) {
+        if (!s->net || !s->net->demonitor)
+            return AX_ENOENT;
+        return s->net->demonitor(s->route_arg, ctx->self, target);
+    }
     axi_actor *a = axi_actor_lookup(s, target);
     if (!a || !a->ext)
         return AX_ENOENT;

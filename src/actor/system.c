@@ -71,6 +71,10 @@ int ax_system_free(ax_system *sys)
         return AX_EBUSY;
     ax_system_shutdown(sys);
     axi_post_close(sys); /* again: a post may have raced the shutdown */
+    if (sys->net && sys->net->free)
+        sys->net->free(sys->route_arg);
+    sys->net = NULL;
+    sys->route = NULL;
     axi_names_free(sys);
     axi_behaviors_free(sys);
     axi_table_free(sys);
