@@ -80,7 +80,8 @@ AX_EXTERN const ax_msg_type *ax_msg_type_find(const ax_system *sys, uint32_t id)
 
 /* Encode a payload of type `id` into buf[0..cap) using its serialize hook,
  * or a byte copy for hook-less types.  Returns the encoded size (which may
- * exceed cap: see ax_serialize_fn) or AX_EUNKNOWNTYPE/AX_EINVAL/hook error. */
+ * exceed cap: see ax_serialize_fn) or AX_EUNKNOWNTYPE, AX_EINVAL,
+ * AX_EMSGSIZE (msg_size is not the type's size) or the hook's error. */
 AX_EXTERN long ax_msg_encode(const ax_system *sys, uint32_t id, const void *msg,
                              size_t msg_size, void *buf, size_t cap);
 

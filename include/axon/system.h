@@ -27,7 +27,8 @@ typedef struct ax_dead_letter {
 } ax_dead_letter;
 
 /* Called once per dead letter, on the loop thread, after it was counted.
- * The payload is not available (it has already been released). */
+ * The payload is not available: it has been released, or (for a failed
+ * send) it stays with the caller. */
 typedef void (*ax_dead_letter_fn)(void *arg, const ax_dead_letter *dl);
 
 typedef struct ax_system_options {

@@ -49,8 +49,10 @@ void axi_actor_end(ax_system *s, axi_actor *a, int reason)
     axi_msg *m = a->mb_head;
     while (m) {
         axi_msg *next = m->next;
-        axi_dead_letter(s, m->sender, id, m->view.type, dl_reason);
-        axi_msg_drop(s, m);
+        ax_id from = m->sender;
+        uint32_t type = m->view.type;
+        axi_msg_drop(s, m); /* released before the hook hears of it */
+        axi_dead_letter(s, from, id, type, dl_reason);
         m = next;
     }
     a->mb_head = NULL;

@@ -121,7 +121,7 @@ int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data
         return err;
     int rc = deliver_remote(s, to, m);
     if (rc)
-        axi_msg_drop(s, m);
+        axi_msg_dealloc(&s->pool, m); /* failed send: the payload stays the caller's */
     return rc;
 }
 
@@ -163,11 +163,13 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
     /* NULL data is only valid for empty payloads. */
     if (AXI_UNLIKELY(!data) && size)
         return SLOW;
-    axi_msg *m = s->pool.free[t->cls];
+    /* Types whose fast_size is only a marker have an always-empty class,
+     * so a size that happens to equal the marker still ends up here. */
+    axi_msg *m = s->pool.free[t->fast_cls];
     if (AXI_UNLIKELY(!m))
         return SLOW;
-    s->pool.free[t->cls] = m->next;
-    m->cls = t->cls;
+    s->pool.free[t->fast_cls] = m->next;
+    m->cls = t->fast_cls;
     m->flags = t->mflags;
     m->sender = *from;
     m->view.type = type;
@@ -333,11 +335,13 @@ static void sched_fire(ax_loop *loop, ax_timer t, void *arg)
     axi_msg *m = sc->m;
     ax_id to = sc->to;
     sched_free(s, sc);
+    ax_id from = m->sender;
+    uint32_t type = m->view.type;
     int rc = axi_deliver(s, to, m);
     if (rc) {
-        if (rc == AX_ECLOSED)
-            axi_dead_letter(s, m->sender, to, m->view.type, rc);
         axi_msg_drop(s, m);
+        if (rc == AX_ECLOSED) /* axi_deliver counts every other failure */
+            axi_dead_letter(s, from, to, type, rc);
     }
 }
 
@@ -347,10 +351,13 @@ static void sched_drop(void *arg)
 {
     sched *sc = arg;
     ax_system *s = sc->sys;
-    if (s->closed)
-        axi_dead_letter(s, sc->m->sender, sc->to, sc->m->view.type, AX_ECLOSED);
-    axi_msg_drop(s, sc->m);
+    axi_msg *m = sc->m;
+    ax_id from = m->sender, to = sc->to;
+    uint32_t type = m->view.type;
     sched_free(s, sc);
+    axi_msg_drop(s, m); /* released before the hook hears of it */
+    if (s->closed)
+        axi_dead_letter(s, from, to, type, AX_ECLOSED);
 }
 
 int ax_system_schedule(ax_system *sys, ax_duration delay, ax_id from, ax_id to, uint32_t type,
@@ -366,7 +373,7 @@ int ax_system_schedule(ax_system *sys, ax_duration delay, ax_id from, ax_id to, 
         return err;
     axi_msg *holder = axi_msg_alloc(&sys->pool, 0, 0);
     if (!holder) {
-        axi_msg_drop(sys, m);
+        axi_msg_dealloc(&sys->pool, m); /* failed: the payload stays the caller's */
         return AX_ENOMEM;
     }
     sched *sc = (sched *)holder;
@@ -375,7 +382,8 @@ int ax_system_schedule(ax_system *sys, ax_duration delay, ax_id from, ax_id to, 
     sc->to = to;
     int rc = axi_timer_start(sys->loop, delay, 0, sched_fire, sc, sched_drop, sys, out);
     if (rc) {
-        sched_drop(sc);
+        axi_msg_dealloc(&sys->pool, m); /* failed: the payload stays the caller's */
+        sched_free(sys, sc);
         return rc;
     }
     return 0;

@@ -91,8 +91,13 @@ static inline void axi_copy_payload(void *dst, const void *src, size_t n)
 
 typedef struct axi_chunk axi_chunk;
 
+/* Types the send fast path must not take (varsize, oversized, the empty
+ * cache slot) have fast_cls AXI_CLS_NONE, whose free list is always empty:
+ * the pop fails and the general path decides, whatever size was passed. */
+#define AXI_CLS_NONE AXI_NCLASSES
+
 typedef struct axi_pool {
-    axi_msg *free[AXI_NCLASSES];
+    axi_msg *free[AXI_NCLASSES + 1]; /* [AXI_CLS_NONE] stays NULL */
     axi_chunk *chunks;
     const ax_allocator *alloc;
     uint64_t chunk_bytes; /* total bytes held in chunks */
@@ -146,6 +151,7 @@ typedef struct axi_type_slot {
     uint32_t rec;   /* index into records */
     uint8_t cls;    /* size class of the fixed size */
     uint8_t mflags; /* node flags for this type (AXI_MF_*) */
+    uint8_t fast_cls; /* cls, or AXI_CLS_NONE when fast_size is AXI_SIZE_VAR */
     uint8_t varsize;
     uint8_t has_free;
 } axi_type_slot;

@@ -39,10 +39,10 @@ long ax_msg_encode(const ax_system *sys, uint32_t id, const void *msg, size_t ms
         return AX_EUNKNOWNTYPE;
     if ((!msg && msg_size) || (!buf && cap))
         return AX_EINVAL;
-    if (t->serialize)
-        return t->serialize(msg, buf, cap);
     if (!(t->flags & AX_MSG_F_VARSIZE) && msg_size != t->size)
         return AX_EMSGSIZE;
+    if (t->serialize)
+        return t->serialize(msg, buf, cap);
     if (msg_size <= cap && msg_size)
         memcpy(buf, msg, msg_size);
     return (long)msg_size;

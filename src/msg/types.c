@@ -4,7 +4,10 @@
 
 /* The cache's resting value: id 0 is never sent successfully, and
  * varsize routes any match to the general path, which reports it. */
-static const axi_type_slot no_type = {0, AXI_SIZE_VAR, 0, 0, 0, 0, 1, 0};
+static const axi_type_slot no_type = {.id = 0,
+                                      .fast_size = AXI_SIZE_VAR,
+                                      .fast_cls = AXI_CLS_NONE,
+                                      .varsize = 1};
 
 void axi_types_uncache(axi_types *t)
 {
@@ -111,7 +114,9 @@ int axi_types_add(axi_types *t, const ax_msg_type *type)
     s.mflags = s.has_free ? AXI_MF_HAS_FREE : 0;
     if (type->id == AX_MSG_POISON)
         s.mflags |= AXI_MF_POISON;
-    s.fast_size = (varsize || s.cls >= AXI_NCLASSES) ? AXI_SIZE_VAR : rec.size;
+    int fast = !varsize && s.cls < AXI_NCLASSES;
+    s.fast_size = fast ? rec.size : AXI_SIZE_VAR;
+    s.fast_cls = fast ? s.cls : (uint8_t)AXI_CLS_NONE;
     t->recs[t->count++] = rec;
     slot_insert(t->slots, t->mask, &s);
     return 0;
