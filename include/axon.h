@@ -5,6 +5,7 @@
  *   axon/msg.h     message types and the type registry
  *   axon/system.h  systems, cross-thread post, dead letters, stats, names
  *   axon/actor.h   actors, behaviours, the handler context, monitors
+ *   axon/coro.h    coroutine actors: sleep, ask, I/O that waits
  */
 #ifndef AXON_H
 #define AXON_H
@@ -14,5 +15,6 @@
 #include "axon/msg.h"
 #include "axon/system.h"
 #include "axon/actor.h"
+#include "axon/coro.h"
 
 #endif /* AXON_H */

@@ -42,6 +42,8 @@ typedef struct ax_spawn_options {
     ax_stop_fn on_stop;     /* optional */
     uint32_t mailbox_limit; /* queued messages; 0 = unlimited.  Sends past
                                it fail with AX_EFULL (a dead letter). */
+    size_t stack_size;      /* coroutine handlers: stack bytes; 0 = the
+                               system's default */
 } ax_spawn_options;
 
 /* Spawn a plain actor.  `state` is owned by the caller (free it in
@@ -54,9 +56,8 @@ AX_EXTERN int ax_spawn(ax_system *sys, ax_receive_fn receive, void *state,
 
 enum {
     AX_HANDLER_SYNC = 0,
-    /* Run the handler as a coroutine (may sleep/ask).  Coroutine actors
-     * are a separate issue; until they land ax_behavior_new() refuses it
-     * with AX_ENOTSUP. */
+    /* Run the handler as a coroutine: it may sleep, ask and wait for I/O
+     * (axon/coro.h); the actor's later messages wait until it returns. */
     AX_HANDLER_ASYNC = 1
 };
 
@@ -70,10 +71,10 @@ typedef struct ax_handler {
  * type.  Owned by the system that made it; freed with the system. */
 typedef struct ax_behavior ax_behavior;
 
-/* Build a behaviour from n handlers and a required `unknown` handler.
+/* Build a behaviour from n handlers and a required `unknown` handler
+ * (which always runs synchronously).
  * Errors: AX_EINVAL (NULL unknown/fn, bad flags), AX_EEXIST (a type
- * listed twice), AX_EUNKNOWNTYPE (a type not registered), AX_ENOTSUP (an
- * ASYNC handler where coroutines are unavailable), AX_ENOMEM. */
+ * listed twice), AX_EUNKNOWNTYPE (a type not registered), AX_ENOMEM. */
 AX_EXTERN int ax_behavior_new(ax_system *sys, const ax_handler *handlers, size_t n,
                               ax_receive_fn unknown, ax_behavior **out);
 

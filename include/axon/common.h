@@ -47,7 +47,15 @@ extern "C" {
     X(ERANGE, -16, "value out of the documented range")                        \
     X(ESYS, -17, "operating system call failed")                               \
     X(EAGAIN, -18, "resource temporarily unavailable")                         \
-    X(EBADF, -19, "bad file descriptor")
+    X(EBADF, -19, "bad file descriptor")                                       \
+    X(ECANCELED, -20, "cancelled: the actor is stopping")                      \
+    X(ENOTCORO, -21, "only valid in a coroutine handler")                      \
+    X(ECONNREFUSED, -22, "connection refused")                                 \
+    X(ECONNRESET, -23, "connection reset by peer")                             \
+    X(EPIPE, -24, "broken pipe: the peer closed the connection")               \
+    X(EADDRINUSE, -25, "address already in use")                               \
+    X(EPROTO, -26, "protocol error: malformed or unexpected data")             \
+    X(EAUTH, -27, "authentication failed")
 
 typedef enum ax_err {
     AX_OK = 0,

@@ -38,6 +38,8 @@ typedef struct ax_system_options {
     uint32_t turn_budget;    /* messages per dispatch pass; 0 = 4096 */
     uint32_t post_limit;     /* queued ax_system_post()s; 0 = 1 M */
     const ax_allocator *allocator; /* NULL: the loop's allocator */
+    size_t stack_size;       /* coroutine stacks; 0 = 64 KiB */
+    uint32_t stack_cache;    /* finished stacks kept for reuse; 0 = 1024 */
     ax_dead_letter_fn on_dead_letter; /* optional hook */
     void *dead_letter_arg;
 } ax_system_options;

@@ -1,5 +1,5 @@
 /* actor.c - spawning plain and behaviour actors, behaviours, become. */
-#include "actor/actor_int.h"
+#include "actor/coro_int.h"
 
 static int spawn(ax_system *s, int kind, ax_receive_fn fn, const ax_behavior *b, void *state,
                  const ax_spawn_options *opt, ax_id *out)
@@ -24,6 +24,7 @@ static int spawn(ax_system *s, int kind, ax_receive_fn fn, const ax_behavior *b,
         }
         ext->behavior = b;
         ext->on_stop = opt ? opt->on_stop : NULL;
+        ext->stack_size = opt ? opt->stack_size : 0;
     }
     *out = axi_actor_id(a);
     return 0;
@@ -62,8 +63,6 @@ int ax_behavior_new(ax_system *sys, const ax_handler *handlers, size_t n, ax_rec
             return AX_EINVAL;
         if (handlers[i].flags & ~(uint32_t)AX_HANDLER_ASYNC)
             return AX_EINVAL;
-        if (handlers[i].flags & AX_HANDLER_ASYNC)
-            return AX_ENOTSUP; /* coroutine handlers arrive with src/coro */
         if (!axi_types_find(&sys->types, handlers[i].type))
             return AX_EUNKNOWNTYPE;
     }

@@ -19,12 +19,23 @@
 #define AXI_PAGE_SIZE (1u << AXI_PAGE_SHIFT)
 #define AXI_PAGE_MASK (AXI_PAGE_SIZE - 1u)
 
-enum { AXI_KIND_FREE = 0, AXI_KIND_PLAIN = 1, AXI_KIND_BEHAVIOR = 2 };
+enum {
+    AXI_KIND_FREE = 0,
+    AXI_KIND_PLAIN = 1,
+    AXI_KIND_BEHAVIOR = 2,
+    AXI_KIND_CORO = 3,  /* coroutine actor: receive = axi_coro_receive */
+    AXI_KIND_REPLY = 4  /* one-shot reply address of an ask */
+};
 
 enum {
-    AXI_AF_QUEUED = 1u,   /* on the run queue */
-    AXI_AF_STOPPING = 2u  /* ax_stop() called: ends after this handler */
+    AXI_AF_QUEUED = 1u,   /* on the run queue (or suspended: see below) */
+    AXI_AF_STOPPING = 2u, /* ax_stop() called: ends after this handler */
+    /* A coroutine handler is waiting.  QUEUED is set too, so sends do not
+     * make the actor runnable: its mail waits until the handler returns. */
+    AXI_AF_SUSPENDED = 4u
 };
+
+typedef struct axi_coro_rec axi_coro_rec;
 
 typedef struct axi_monitor axi_monitor;
 struct axi_monitor {
@@ -37,6 +48,9 @@ typedef struct axi_name axi_name;
 /* Cold per-actor data, allocated only when needed. */
 typedef struct axi_actor_ext {
     const ax_behavior *behavior; /* behaviour actors: the current one */
+    axi_coro_rec *coro;          /* coroutine handler state, lazily made */
+    ax_receive_fn coro_fn;       /* coroutine actors: the user's handler */
+    size_t stack_size;           /* 0: the system's default */
     ax_stop_fn on_stop;
     axi_monitor *monitors; /* who watches this actor */
     axi_name *names;       /* names this actor holds */
@@ -149,6 +163,12 @@ struct ax_system {
     ax_dead_letter_fn on_dead_letter;
     void *dead_letter_arg;
 
+    /* coroutines (coro_actor.c) */
+    struct axi_stack_pool *stacks; /* made on the first coroutine handler */
+    size_t stack_size;
+    uint32_t stack_cache;
+    axi_coro_rec *wake_head, *wake_tail; /* waits that completed */
+
     axi_runner runner;
     uint32_t mb_hwm;  /* longest mailbox (stats.mailbox_hwm on read) */
     ax_stats stats;
@@ -236,6 +256,24 @@ void axi_dispatch_run(void *arg);
  * its current behaviour. */
 void axi_behavior_receive(void *state, ax_ctx *ctx, const ax_msg *msg);
 int axi_dispatch_pending(void *arg);
+
+/* ---- coroutines (coro_actor.c, ask.c, coro_io.c) --------------------- */
+
+/* The receive function of coroutine actors. */
+void axi_coro_receive(void *state, ax_ctx *ctx, const ax_msg *msg);
+/* Run fn as a coroutine handler of the actor now being dispatched. */
+void axi_coro_run(ax_system *s, ax_receive_fn fn, const ax_msg *msg);
+/* Resume every coroutine whose wait completed; returns how many. */
+int axi_coro_wake_all(ax_system *s);
+/* A poison pill reached a suspended actor: cancel its wait. */
+void axi_coro_cancel(ax_system *s, axi_actor *a);
+/* At shutdown: unwind every suspended handler. */
+void axi_coro_shutdown(ax_system *s);
+/* Free an actor's coroutine record (it has no running handler). */
+void axi_coro_rec_free(ax_system *s, axi_actor *a);
+void axi_coro_system_free(ax_system *s);
+/* Remove the monitor `watcher` holds on local `target` (if any). */
+void axi_monitor_remove(ax_system *s, ax_id watcher, ax_id target);
 
 /* ---- names / monitors / post ----------------------------------------- */
 

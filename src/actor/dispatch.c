@@ -4,25 +4,33 @@
  * messages, then goes to the back of the queue if it has more.  A pass
  * handles at most `turn_budget` messages, so timers and I/O get their turn
  * even when messages circulate forever. */
-#include "actor/actor_int.h"
+#include "actor/coro_int.h"
 
-static inline ax_receive_fn bhv_lookup(const ax_behavior *b, uint32_t type)
+/* The handler slot for `type`, or NULL (then the unknown handler runs). */
+static inline const axi_bhv_slot *bhv_lookup(const ax_behavior *b, uint32_t type)
 {
     /* Empty slots hold type 0, which is never a valid id. */
     uint32_t i = (type * 0x9E3779B1u) & b->mask;
     for (;;) {
         const axi_bhv_slot *sl = &b->slots[i];
         if (sl->type == type)
-            return sl->fn;
+            return sl;
         if (sl->type == 0)
-            return b->unknown;
+            return NULL;
         i = (i + 1) & b->mask;
     }
 }
 
 void axi_behavior_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 {
-    bhv_lookup(ctx->actor->ext->behavior, msg->type)(state, ctx, msg);
+    const ax_behavior *b = ctx->actor->ext->behavior;
+    const axi_bhv_slot *sl = bhv_lookup(b, msg->type);
+    if (!sl)
+        b->unknown(state, ctx, msg);
+    else if (sl->flags & AX_HANDLER_ASYNC)
+        axi_coro_run(ctx->sys, sl->fn, msg);
+    else
+        sl->fn(state, ctx, msg);
 }
 
 void axi_actor_end(ax_system *s, axi_actor *a, int reason)
@@ -39,7 +47,10 @@ void axi_actor_end(ax_system *s, axi_actor *a, int reason)
         a->ext->on_stop(a->state, &s->ctx, reason);
         s->ctx = saved;
     }
+    if (a->kind == AXI_KIND_REPLY)
+        axi_ask_slot_ended(s, a);
     if (a->ext) {
+        axi_coro_rec_free(s, a);
         axi_names_drop_actor(s, a);
         if (reason != AX_REASON_SHUTDOWN)
             axi_monitors_fire(s, a, reason);
@@ -51,8 +62,10 @@ void axi_actor_end(ax_system *s, axi_actor *a, int reason)
         axi_msg *next = m->next;
         ax_id from = m->sender;
         uint32_t type = m->view.type;
+        int control = m->flags & AXI_MF_POISON;
         axi_msg_drop(s, m); /* released before the hook hears of it */
-        axi_dead_letter(s, from, id, type, dl_reason);
+        if (!control)
+            axi_dead_letter(s, from, id, type, dl_reason);
         m = next;
     }
     a->mb_head = NULL;
@@ -64,7 +77,7 @@ void axi_actor_end(ax_system *s, axi_actor *a, int reason)
 int axi_dispatch_pending(void *arg)
 {
     ax_system *s = arg;
-    return s->rq_head != NULL || s->shutdown_pending;
+    return s->rq_head != NULL || s->wake_head != NULL || s->shutdown_pending;
 }
 
 static void shutdown_now(ax_system *s);
@@ -79,6 +92,13 @@ void axi_dispatch_run(void *arg)
     s->in_dispatch = 1;
     ctx->sys = s;
     while (budget > 0) {
+        if (AXI_UNLIKELY(s->wake_head != NULL)) {
+            /* Finished waits go first (a reply handled in this pass resumes
+             * its asker in this pass); they count against the budget. */
+            uint32_t n = (uint32_t)axi_coro_wake_all(s);
+            budget = n < budget ? budget - n : 0;
+            continue;
+        }
         axi_actor *a = s->rq_head;
         if (!a)
             break;
@@ -86,6 +106,11 @@ void axi_dispatch_run(void *arg)
         if (!s->rq_head)
             s->rq_tail = NULL;
         a->flags &= (uint8_t)~AXI_AF_QUEUED;
+        if (AXI_UNLIKELY(a->flags & AXI_AF_STOPPING)) {
+            /* ax_stop() from an ask callback while it had mail queued. */
+            axi_actor_end(s, a, AX_REASON_NORMAL);
+            continue;
+        }
         ctx->actor = a;
         ctx->self = axi_actor_id(a);
         uint32_t limit = batch < budget ? batch : budget;
@@ -127,6 +152,8 @@ void axi_dispatch_run(void *arg)
                 ended = 1;
                 break;
             }
+            if (a->flags & AXI_AF_SUSPENDED)
+                break; /* a coroutine handler waits: its mail waits too */
             if (s->shutdown_pending)
                 break; /* the handler shut the system down */
         }
@@ -164,6 +191,7 @@ static void shutdown_now(ax_system *s)
     atomic_store(&s->post_closed, 1);
     /* Scheduled sends that will never fire are dead letters too. */
     axi_timer_drop_owner(s->loop, s);
+    axi_coro_shutdown(s);
     for (uint32_t i = 0; i < s->nslots; i++) {
         axi_actor *a = axi_actor_at(s, i);
         if (a->cookie & 1u)

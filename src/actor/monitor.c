@@ -2,7 +2,40 @@
  * Records hang off the target; a record whose watcher has ended by the
  * time the target ends is dropped without a dead letter (the monitor died
  * with its watcher, as in Erlang). */
-#include "actor/actor_int.h"
+#include "actor/coro_int.h"
+
+/* Records are small blocks from the message pool: no allocator call per
+ * monitor in steady state (every ask sets one up). */
+_Static_assert(sizeof(axi_monitor) <= 64, "a monitor record must fit a pool block");
+
+int axi_monitor_add(ax_system *s, axi_actor *t, ax_id watcher)
+{
+    axi_actor_ext *ext = axi_actor_ext_get(s, t);
+    if (!ext)
+        return AX_ENOMEM;
+    axi_monitor *m = axi_pool_raw_get(&s->pool);
+    if (!m)
+        return AX_ENOMEM;
+    m->watcher = watcher;
+    m->next = ext->monitors;
+    ext->monitors = m;
+    return 0;
+}
+
+void axi_monitor_remove(ax_system *s, ax_id watcher, ax_id target)
+{
+    axi_actor *a = axi_actor_lookup(s, target);
+    if (!a || !a->ext)
+        return;
+    for (axi_monitor **pp = &a->ext->monitors; *pp; pp = &(*pp)->next) {
+        if (ax_id_eq((*pp)->watcher, watcher)) {
+            axi_monitor *m = *pp;
+            *pp = m->next;
+            axi_pool_raw_put(&s->pool, m);
+            return;
+        }
+    }
+}
 
 static int send_down(ax_system *s, ax_id who, ax_id watcher, int reason)
 {
@@ -32,16 +65,7 @@ int ax_system_monitor(ax_system *sys, ax_id watcher, ax_id target)
             return AX_ESTALE;
         return send_down(sys, target, watcher, AX_REASON_NOPROC);
     }
-    axi_actor_ext *ext = axi_actor_ext_get(sys, a);
-    if (!ext)
-        return AX_ENOMEM;
-    axi_monitor *m = axi_alloc(sys->alloc, sizeof *m);
-    if (!m)
-        return AX_ENOMEM;
-    m->watcher = watcher;
-    m->next = ext->monitors;
-    ext->monitors = m;
-    return 0;
+    return axi_monitor_add(sys, a, watcher);
 }
 
 int ax_monitor(ax_ctx *ctx, ax_id target)
@@ -68,7 +92,7 @@ int ax_demonitor(ax_ctx *ctx, ax_id target)
         if (ax_id_eq((*pp)->watcher, ctx->self)) {
             axi_monitor *m = *pp;
             *pp = m->next;
-            axi_free(s->alloc, m, sizeof *m);
+            axi_pool_raw_put(&s->pool, m);
             return 0;
         }
     }
@@ -100,7 +124,7 @@ void axi_monitors_free(ax_system *s, axi_actor *a)
     axi_monitor *m = a->ext->monitors;
     while (m) {
         axi_monitor *next = m->next;
-        axi_free(s->alloc, m, sizeof *m);
+        axi_pool_raw_put(&s->pool, m);
         m = next;
     }
     a->ext->monitors = NULL;

@@ -4,7 +4,7 @@
  * The copying send is the hot path: one type probe, one id compare, one
  * free-list pop, a payload copy and a mailbox append.  No allocation in
  * steady state, no O(n) work. */
-#include "actor/actor_int.h"
+#include "actor/coro_int.h"
 
 void axi_dead_letter(ax_system *s, ax_id from, ax_id to, uint32_t type, int reason)
 {
@@ -44,6 +44,8 @@ int axi_deliver(ax_system *s, ax_id to, axi_msg *m)
     if (AXI_UNLIKELY(a->mb_len >= a->mb_limit))
         return send_failed(s, m->sender, to, m->view.type, AX_EFULL);
     axi_enqueue(s, a, m);
+    if (AXI_UNLIKELY(a->flags & AXI_AF_SUSPENDED) && m->view.type == AX_MSG_POISON)
+        axi_coro_cancel(s, a);
     return 0;
 }
 
@@ -114,6 +116,8 @@ int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data
             return AX_ENOMEM;
         fill(m, t, from, type, data, size);
         axi_enqueue(s, a, m);
+        if (AXI_UNLIKELY(a->flags & AXI_AF_SUSPENDED) && type == AX_MSG_POISON)
+            axi_coro_cancel(s, a);
         return 0;
     }
     axi_msg *m = axi_msg_build(s, from, type, data, size, &err);
@@ -316,14 +320,7 @@ _Static_assert(sizeof(sched) <= 32, "sched must fit a class-0 node");
 
 static void sched_free(ax_system *s, sched *sc)
 {
-    axi_msg *holder = (axi_msg *)sc;
-    /* The sched record overwrote the header: restore what a pooled node
-     * must hold on the free list (its class and fixed payload pointer). */
-    holder->cls = 0;
-    holder->flags = 0;
-    holder->view.size = 0;
-    holder->view.data = axi_msg_payload(holder);
-    axi_msg_dealloc(&s->pool, holder);
+    axi_pool_raw_put(&s->pool, sc);
 }
 
 static void sched_fire(ax_loop *loop, ax_timer t, void *arg)
@@ -371,7 +368,7 @@ int ax_system_schedule(ax_system *sys, ax_duration delay, ax_id from, ax_id to, 
     axi_msg *m = axi_msg_build(sys, from, type, data, size, &err);
     if (!m)
         return err;
-    axi_msg *holder = axi_msg_alloc(&sys->pool, 0, 0);
+    void *holder = axi_pool_raw_get(&sys->pool);
     if (!holder) {
         axi_msg_dealloc(&sys->pool, m); /* failed: the payload stays the caller's */
         return AX_ENOMEM;

@@ -6,4 +6,7 @@ list(APPEND AXON_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/dispatch.c
   ${CMAKE_CURRENT_LIST_DIR}/monitor.c
   ${CMAKE_CURRENT_LIST_DIR}/names.c
-  ${CMAKE_CURRENT_LIST_DIR}/post.c)
+  ${CMAKE_CURRENT_LIST_DIR}/post.c
+  ${CMAKE_CURRENT_LIST_DIR}/coro_actor.c
+  ${CMAKE_CURRENT_LIST_DIR}/ask.c
+  ${CMAKE_CURRENT_LIST_DIR}/coro_io.c)

@@ -36,6 +36,8 @@ int ax_system_new(ax_loop *loop, const ax_system_options *opt, ax_system **out)
     s->batch = o.batch ? o.batch : 64;
     s->turn_budget = o.turn_budget ? o.turn_budget : 4096;
     s->post_limit = o.post_limit ? o.post_limit : (1u << 20);
+    s->stack_size = o.stack_size;
+    s->stack_cache = o.stack_cache ? o.stack_cache : 1024;
     s->on_dead_letter = o.on_dead_letter;
     s->dead_letter_arg = o.dead_letter_arg;
     s->ctx.sys = s;
@@ -77,6 +79,7 @@ int ax_system_free(ax_system *sys)
     sys->route = NULL;
     axi_names_free(sys);
     axi_behaviors_free(sys);
+    axi_coro_system_free(sys);
     axi_table_free(sys);
     axi_pool_destroy(&sys->pool);
     axi_types_destroy(&sys->types);

@@ -56,6 +56,18 @@ int axi_translate_errno(int e)
         return AX_EBUSY;
     case ENOTSUP:
         return AX_ENOTSUP;
+    case ECANCELED:
+        return AX_ECANCELED;
+    case ECONNREFUSED:
+        return AX_ECONNREFUSED;
+    case ECONNRESET:
+        return AX_ECONNRESET;
+    case EPIPE:
+        return AX_EPIPE;
+    case EADDRINUSE:
+        return AX_EADDRINUSE;
+    case EPROTO:
+        return AX_EPROTO;
     default:
         return AX_ESYS;
     }

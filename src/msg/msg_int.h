@@ -141,6 +141,24 @@ static inline void axi_msg_dealloc(axi_pool *p, axi_msg *m)
     }
 }
 
+/* A raw 64-byte block from the smallest class, for small internal records
+ * (scheduled sends, monitors).  Give it back with axi_pool_raw_put(),
+ * which restores the header fields a pooled node must keep. */
+static inline void *axi_pool_raw_get(axi_pool *p)
+{
+    return axi_msg_alloc(p, 0, 0);
+}
+
+static inline void axi_pool_raw_put(axi_pool *p, void *block)
+{
+    axi_msg *m = block;
+    m->cls = 0;
+    m->flags = 0;
+    m->view.size = 0;
+    m->view.data = axi_msg_payload(m);
+    axi_msg_dealloc(p, m);
+}
+
 /* ---- type registry ---------------------------------------------------- */
 
 /* The hot part of a type, in an open-addressed table keyed by id. */

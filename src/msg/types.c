@@ -114,7 +114,9 @@ int axi_types_add(axi_types *t, const ax_msg_type *type)
     s.mflags = s.has_free ? AXI_MF_HAS_FREE : 0;
     if (type->id == AX_MSG_POISON)
         s.mflags |= AXI_MF_POISON;
-    int fast = !varsize && s.cls < AXI_NCLASSES;
+    /* Poison takes the general path: it must see whether its target is a
+     * suspended coroutine (which it then cancels). */
+    int fast = !varsize && s.cls < AXI_NCLASSES && type->id != AX_MSG_POISON;
     s.fast_size = fast ? rec.size : AXI_SIZE_VAR;
     s.fast_cls = fast ? s.cls : (uint8_t)AXI_CLS_NONE;
     t->recs[t->count++] = rec;
