@@ -36,16 +36,21 @@ void axi_behavior_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 void axi_actor_end(ax_system *s, axi_actor *a, int reason)
 {
     ax_id id = axi_actor_id(a);
-    /* From here the id is stale: sends to it fail, even from on_stop. */
+    /* From here the id is stale: sends to it fail, even from on_stop (and
+     * mb_limit 0 keeps forged even cookies off the send fast path). */
     a->cookie++;
+    a->mb_limit = 0;
     if (a->ext && a->ext->on_stop) {
         ax_ctx saved = s->ctx;
+        int was = s->in_dispatch;
+        s->in_dispatch = 1; /* user code: ax_system_free must refuse */
         s->ctx.actor = a;
         s->ctx.self = id;
         s->ctx.cur = NULL;
         s->ctx.moved = 0;
         a->ext->on_stop(a->state, &s->ctx, reason);
         s->ctx = saved;
+        s->in_dispatch = was;
     }
     if (a->kind == AXI_KIND_REPLY)
         axi_ask_slot_ended(s, a);
@@ -105,7 +110,9 @@ void axi_dispatch_run(void *arg)
         s->rq_head = a->rq_next;
         if (!s->rq_head)
             s->rq_tail = NULL;
-        a->flags &= (uint8_t)~AXI_AF_QUEUED;
+        /* QUEUED stays set while the actor runs, so its sends to itself
+         * do not put it on the queue a second time (it may yet end in this
+         * batch, and a queued slot must never be released). */
         if (AXI_UNLIKELY(a->flags & AXI_AF_STOPPING)) {
             /* ax_stop() from an ask callback while it had mail queued. */
             axi_actor_end(s, a, AX_REASON_NORMAL);
@@ -159,14 +166,17 @@ void axi_dispatch_run(void *arg)
         }
         budget -= n;
         delivered += n;
-        if (!ended && a->mb_head && !(a->flags & AXI_AF_QUEUED)) {
-            a->flags |= AXI_AF_QUEUED;
-            a->rq_next = NULL;
+        if (ended || (a->flags & AXI_AF_SUSPENDED)) {
+            /* released, or waiting in a coroutine (QUEUED stays set) */
+        } else if (a->mb_head) {
+            a->rq_next = NULL; /* to the back: others get their turn */
             if (s->rq_tail)
                 s->rq_tail->rq_next = a;
             else
                 s->rq_head = a;
             s->rq_tail = a;
+        } else {
+            a->flags &= (uint8_t)~AXI_AF_QUEUED;
         }
         if (AXI_UNLIKELY(s->shutdown_pending))
             break;

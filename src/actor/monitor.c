@@ -115,7 +115,11 @@ void axi_monitors_fire(ax_system *s, axi_actor *a, int reason)
     for (m = rev; m; m = m->next) {
         if (axi_is_local(s, m->watcher) && !axi_actor_lookup(s, m->watcher))
             continue; /* the watcher ended first: its monitor ended with it */
-        send_down(s, who, m->watcher, reason);
+        int rc = send_down(s, who, m->watcher, reason);
+        /* Target-side failures were counted by the send; an allocation
+         * failure was not, and a DOWN must never vanish silently. */
+        if (rc == AX_ENOMEM)
+            axi_dead_letter(s, who, m->watcher, AX_MSG_DOWN, rc);
     }
 }
 

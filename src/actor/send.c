@@ -11,7 +11,10 @@ void axi_dead_letter(ax_system *s, ax_id from, ax_id to, uint32_t type, int reas
     s->stats.dead_letters++;
     if (s->on_dead_letter) {
         ax_dead_letter dl = {from, to, type, reason};
+        int was = s->in_dispatch;
+        s->in_dispatch = 1; /* user code: ax_system_free must refuse */
         s->on_dead_letter(s->dead_letter_arg, &dl);
+        s->in_dispatch = was;
     }
 }
 

@@ -169,6 +169,8 @@ void axi_io_dispatch(ax_loop *loop, const axi_poll_event *ev, int n)
         ax_io *w = loop->io_slots[slot].w;
         if (!w || w->cookie != cookie)
             continue; /* stopped (and maybe replaced) earlier this turn */
+        if (!w->events)
+            continue; /* paused earlier this turn: not even errors */
         unsigned e = ev[i].events;
         if (e & AX_IOERR)
             e |= w->events; /* let the owner hit the error in read/write */

@@ -8,6 +8,12 @@
 
 #define NO_SLOT UINT32_MAX
 
+/* now + d without overflow: a delay past the end of time means never. */
+static int64_t deadline_after(int64_t now, ax_duration d)
+{
+    return d > INT64_MAX - now ? INT64_MAX : now + d;
+}
+
 static int ent_less(const axi_heap_ent *a, const axi_heap_ent *b)
 {
     if (a->deadline != b->deadline)
@@ -120,7 +126,7 @@ int axi_timer_start(ax_loop *loop, ax_duration delay, ax_duration repeat, ax_tim
     }
     axi_timer_slot *s = &t->slots[idx];
     s->cookie++; /* odd: armed */
-    s->deadline = loop->now + delay;
+    s->deadline = deadline_after(loop->now, delay);
     s->repeat = repeat;
     s->cb = cb;
     s->arg = arg;
@@ -194,7 +200,7 @@ int axi_timers_run(ax_loop *loop)
         void *arg = s->arg;
         if (s->repeat > 0) {
             /* Re-arm before the callback so it may stop itself. */
-            s->deadline = loop->now + s->repeat;
+            s->deadline = deadline_after(loop->now, s->repeat);
             t->heap[0].deadline = s->deadline;
             t->heap[0].seq = t->seq++;
             sift_down(t, 0);
