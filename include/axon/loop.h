@@ -87,7 +87,8 @@ AX_EXTERN int ax_loop_backend_fd(const ax_loop *loop);
 
 /* How long an outer poller may sleep before the loop needs a turn:
  * 0 if work is pending now, AX_FOREVER if only I/O can wake it, otherwise
- * the ns until the next timer. */
+ * the ns until the next timer, counted from ax_loop_now() (a host that did
+ * other work since the last turn calls ax_loop_update_time() first). */
 AX_EXTERN ax_duration ax_loop_timeout(ax_loop *loop);
 
 /* ---- timers ---------------------------------------------------------- */
@@ -101,7 +102,8 @@ typedef struct ax_timer {
 
 typedef void (*ax_timer_fn)(ax_loop *loop, ax_timer timer, void *arg);
 
-/* Start a timer that calls cb(loop, handle, arg) after `delay` ns, then
+/* Start a timer that calls cb(loop, handle, arg) `delay` ns after
+ * ax_loop_now() (the clock read at the start of this turn), then
  * every `repeat` ns if repeat > 0.  O(log n).  Timers with equal deadlines
  * fire in start order.  A timer started from a timer callback never fires
  * in the same pass.  `out` may be NULL.
@@ -138,7 +140,7 @@ AX_EXTERN int ax_io_start(ax_loop *loop, int fd, unsigned events, ax_io_fn cb,
                           void *arg, ax_io **out);
 
 /* Change the watched events (0 pauses the watcher).  Errors: AX_EINVAL,
- * AX_ENOMEM, AX_EBADF or AX_ESYS from the poller. */
+ * or AX_EBADF / AX_ESYS from the poller. */
 AX_EXTERN int ax_io_update(ax_io *w, unsigned events);
 
 /* Stop and free a watcher.  Safe from any callback, including its own:
