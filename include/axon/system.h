@@ -58,6 +58,7 @@ AX_EXTERN int ax_system_new(ax_loop *loop, const ax_system_options *opt, ax_syst
 AX_EXTERN void ax_system_shutdown(ax_system *sys);
 
 /* Shut down (if not yet) and free the system and everything it owns.
+ * Every thread that posts to it must have stopped posting first.
  * Errors: AX_EINVAL (NULL), AX_EBUSY (called from inside one of its
  * handlers; nothing is freed). */
 AX_EXTERN int ax_system_free(ax_system *sys);

@@ -282,7 +282,7 @@ void axi_names_free(ax_system *s);
 void axi_monitors_fire(ax_system *s, axi_actor *a, int reason);
 void axi_monitors_free(ax_system *s, axi_actor *a);
 int axi_post_init(ax_system *s);
-void axi_post_close(ax_system *s);
+void axi_post_close(ax_system *s, int release_fd);
 void axi_behaviors_free(ax_system *s);
 
 #endif /* AXI_ACTOR_INT_H */

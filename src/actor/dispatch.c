@@ -208,7 +208,7 @@ static void shutdown_now(ax_system *s)
             axi_actor_end(s, a, AX_REASON_SHUTDOWN);
     }
     s->rq_head = s->rq_tail = NULL;
-    axi_post_close(s);
+    axi_post_close(s, 0);
 }
 
 void ax_system_shutdown(ax_system *sys)

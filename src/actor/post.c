@@ -128,7 +128,7 @@ int axi_post_init(ax_system *s)
 
 /* Drop whatever is still queued (dead letters, AX_ECLOSED) and release
  * the wake-up descriptor. */
-void axi_post_close(ax_system *s)
+void axi_post_close(ax_system *s, int release_fd)
 {
     atomic_store(&s->post_closed, 1);
     axi_msg *m = atomic_exchange(&s->post_head, NULL);
@@ -143,6 +143,11 @@ void axi_post_close(ax_system *s)
         ax_io_stop(s->wake_io);
         s->wake_io = NULL;
     }
+    /* The descriptor outlives the shutdown: a post that passed the closed
+     * check just before it may still write its wake-up.  Only
+     * ax_system_free() (no posting thread left, by contract) closes it. */
+    if (!release_fd)
+        return;
     if (s->wake_fd[0] >= 0) {
         close(s->wake_fd[0]);
         if (s->wake_fd[1] != s->wake_fd[0])

@@ -72,7 +72,7 @@ int ax_system_free(ax_system *sys)
     if (sys->in_dispatch)
         return AX_EBUSY;
     ax_system_shutdown(sys);
-    axi_post_close(sys); /* again: a post may have raced the shutdown */
+    axi_post_close(sys, 1); /* again: a post may have raced the shutdown */
     if (sys->net && sys->net->free)
         sys->net->free(sys->route_arg);
     sys->net = NULL;
