@@ -1,6 +1,6 @@
 /* coro - coroutine costs: switch, ask round trip, ping-pong, sleepers.
  *
- *   coro [--iters N] [--sleepers S]
+ *   coro [--iters N] [--sleepers S] [--only ask|ask_cb]
  * prints one line:
  *   coro switch_ns=A ask_ns=B ask_cb_ns=C pingpong_plain_ns=D pingpong_coro_ns=E
  * (medians of 7 runs) and, unless S is 0, a second line:
@@ -258,19 +258,27 @@ static double bench_sleepers(long n)
 int main(int argc, char **argv)
 {
     long sleepers = 100000;
+    const char *only = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--iters"))
             iters = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--sleepers"))
             sleepers = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--only"))
+            only = argv[i + 1];
         else {
-            fprintf(stderr, "usage: coro [--iters N] [--sleepers S]\n");
+            fprintf(stderr, "usage: coro [--iters N] [--sleepers S] [--only ask|ask_cb]\n");
             return 2;
         }
     }
     if (iters <= 0) {
         fprintf(stderr, "coro: N must be positive\n");
         return 2;
+    }
+    if (only) { /* one measurement, for profilers */
+        double ns = !strcmp(only, "ask") ? bench_ask() : bench_ask_cb();
+        printf("coro %s_ns=%.1f\n", only, ns);
+        return 0;
     }
     double sw[RUNS], ask[RUNS], askcb[RUNS], ppp[RUNS], ppc[RUNS];
     for (int r = 0; r < RUNS; r++) {

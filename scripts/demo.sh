@@ -10,6 +10,8 @@ echo "== examples/counter (the seed's TCounter: Add, Add, Query -> Value)"
 build/examples/counter
 echo "== examples/behaviors (ping/pong with become)"
 build/examples/behaviors
+echo "== examples/pingpong_coro (the seed's TPingActor: sleep 100 ms, then Pong)"
+build/examples/pingpong_coro
 echo "== examples/ring (1000 actors, 100 tokens)"
 build/examples/ring 1000 100 100000
 echo "== bench/ring (100 actors, 1024 in flight)"

@@ -39,8 +39,8 @@ AX_EXTERN int ax_sleep(ax_ctx *ctx, ax_duration d);
 
 /* Send `type`/data[0..size) to `to` with a one-shot reply address as the
  * sender, and wait for the reply or `timeout` ns (AX_FOREVER: no limit).
- * On success *reply points at the reply message, valid until this handler
- * returns.  The target's ax_reply() (or any send to the reply address)
+ * On success *reply points at the reply message, valid until the
+ * handler's next ax_ask() or until it returns (copy what you keep).  The target's ax_reply() (or any send to the reply address)
  * answers; the first answer wins, later ones (and any answer after a
  * timeout) are dead letters.  If the target has ended, or ends before
  * answering, ax_ask returns AX_ESTALE at once rather than at the timeout.

@@ -238,8 +238,11 @@ static inline void axi_enqueue(ax_system *s, axi_actor *a, axi_msg *m)
     }
 }
 
-/* Copying send: validates, allocates, delivers. */
+/* Copying send: validates, allocates, delivers (the general path). */
 int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data, size_t size);
+/* The same, trying the fast path first. */
+int axi_send_from(ax_system *s, const ax_id *from, ax_id to, uint32_t type, const void *data,
+                  size_t size);
 /* Deliver a built node to `to`.  On success the node is taken; on failure
  * it is left with the caller (and a dead letter counted where the issue
  * is the target).  m->sender must be set. */

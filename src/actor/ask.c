@@ -154,7 +154,7 @@ int axi_ask_start(ax_system *s, axi_ask *k, ax_id to, uint32_t type, const void 
         /* Best effort: without it, a dead remote target costs the timeout. */
         (void)s->net->monitor(s->route_arg, k->slot, to);
     }
-    rc = axi_send(s, k->slot, to, type, data, size);
+    rc = axi_send_from(s, &k->slot, to, type, data, size);
     if (rc == 0 && timeout >= 0) {
         rc = axi_timer_start(s->loop, timeout, 0, ask_timeout, k, NULL, NULL, &k->timer);
         if (rc == 0)
@@ -187,11 +187,17 @@ int ax_ask(ax_ctx *ctx, ax_id to, uint32_t type, const void *data, size_t size,
         return rc;
     rc = axi_coro_wait(rec);
     detach(s, k, 1); /* cancelled: the slot is still attached */
+    /* The previous reply is released now: a handler asking in a loop
+     * holds one reply at a time, not one per ask. */
+    if (rec->replies) {
+        axi_msg_drop(s, rec->replies);
+        rec->replies = NULL;
+    }
     if (rc == 0) {
         axi_msg *r = rec->ask_reply;
         rec->ask_reply = NULL;
-        r->next = rec->replies; /* kept until the handler returns */
-        rec->replies = r;
+        r->next = NULL;
+        rec->replies = r; /* kept until the next ask or the handler returns */
         *reply = &r->view;
     }
     return rc;

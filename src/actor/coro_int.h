@@ -32,7 +32,8 @@ struct axi_coro_rec {
     axi_actor *actor;
     ax_receive_fn fn;
     axi_msg *msg;          /* the message being handled; owned until it returns */
-    axi_msg *replies;      /* ask replies, kept until the handler returns */
+    axi_msg *replies;      /* the last ask's reply, kept until the next ask
+                              or until the handler returns */
     axi_coro_rec *wake_next;
     int wake_rc;           /* what the wait returns */
     uint8_t waiting;       /* suspended in a wait */

@@ -206,6 +206,15 @@ int ax_send(ax_ctx *ctx, ax_id to, uint32_t type, const void *data, size_t size)
     return rc;
 }
 
+int axi_send_from(ax_system *s, const ax_id *from, ax_id to, uint32_t type, const void *data,
+                  size_t size)
+{
+    int rc = send_fast(s, from, to, type, data, size);
+    if (AXI_UNLIKELY(rc == SLOW))
+        return axi_send(s, *from, to, type, data, size);
+    return rc;
+}
+
 int ax_system_send(ax_system *sys, ax_id from, ax_id to, uint32_t type, const void *data,
                    size_t size)
 {
