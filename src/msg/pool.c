@@ -3,11 +3,14 @@
  * system is freed, so steady-state traffic never calls the allocator. */
 #include "msg/msg_int.h"
 
+/* A chunk's nodes start on a cache line: a node of one line never
+ * straddles two, and the allocation is over-sized to allow the shift. */
+#define LINE 64u
+
 struct axi_chunk {
     axi_chunk *next;
-    size_t bytes;
-    uint64_t pad; /* keep nodes 16-byte aligned */
-    uint64_t pad2;
+    void *base;   /* what the allocator returned */
+    size_t bytes; /* what it was asked for */
 };
 
 #define CHUNK_BYTES (64u * 1024u)
@@ -23,7 +26,7 @@ void axi_pool_destroy(axi_pool *p)
     axi_chunk *c = p->chunks;
     while (c) {
         axi_chunk *next = c->next;
-        axi_free(p->alloc, c, c->bytes);
+        axi_free(p->alloc, c->base, c->bytes);
         c = next;
     }
     memset(p->free, 0, sizeof p->free);
@@ -38,25 +41,29 @@ axi_msg *axi_pool_refill(axi_pool *p, unsigned cls)
     size_t count = CHUNK_BYTES / node;
     if (count < 4)
         count = 4;
-    size_t bytes = sizeof(axi_chunk) + count * node;
-    axi_chunk *c = axi_alloc(p->alloc, bytes);
-    if (!c)
+    /* [chunk header][pad to a line][node 0][node 1]... */
+    size_t bytes = LINE + LINE + count * node;
+    void *base = axi_alloc(p->alloc, bytes);
+    if (!base)
         return NULL;
+    uintptr_t first = ((uintptr_t)base + sizeof(axi_chunk) + LINE - 1) & ~(uintptr_t)(LINE - 1);
+    axi_chunk *c = (axi_chunk *)(first - sizeof(axi_chunk));
+    c->base = base;
     c->bytes = bytes;
     c->next = p->chunks;
     p->chunks = c;
     p->chunk_bytes += bytes;
-    char *base = (char *)(c + 1);
+    char *nodes = (char *)first;
     /* Thread nodes 1..count-1 onto the free list; hand out node 0. */
     axi_msg *head = p->free[cls];
     for (size_t i = count - 1; i >= 1; i--) {
-        axi_msg *m = (axi_msg *)(base + i * node);
+        axi_msg *m = (axi_msg *)(nodes + i * node);
         m->view.data = axi_msg_payload(m); /* fixed for the node's life */
         m->next = head;
         head = m;
     }
     p->free[cls] = head;
-    axi_msg *first = (axi_msg *)base;
-    first->view.data = axi_msg_payload(first);
-    return first;
+    axi_msg *m0 = (axi_msg *)nodes;
+    m0->view.data = axi_msg_payload(m0);
+    return m0;
 }
