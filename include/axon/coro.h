@@ -50,10 +50,12 @@ AX_EXTERN int ax_ask(ax_ctx *ctx, ax_id to, uint32_t type, const void *data, siz
                      const ax_msg **reply, ax_duration timeout);
 
 /* The callback form of ask for plain (and sync behaviour) actors.  cb runs
- * later, as the asking actor (ctx->self is the asker, its state is
- * passed), exactly once: with status 0 and the reply, or with
- * AX_ETIMEDOUT / AX_ESTALE (target ended) and reply NULL.  If the asker has
- * ended by then, cb does not run (a reply is then a dead letter).
+ * later, exactly once, as a message of the asking actor: in its mailbox
+ * order, never while another of its handlers runs or waits (ctx->self is
+ * the asker, its state is passed; ax_sender/ax_reply refer to the
+ * answer's sender).  It gets status 0 and the reply, or AX_ETIMEDOUT /
+ * AX_ESTALE (target ended) and reply NULL.  If the asker has ended by
+ * then, cb does not run (a reply is then a dead letter).
  * Errors (cb never runs): as ax_send(), AX_ESTALE, AX_EINVAL, AX_ENOMEM. */
 typedef void (*ax_ask_fn)(void *state, ax_ctx *ctx, int status, const ax_msg *reply,
                           void *arg);

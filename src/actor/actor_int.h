@@ -262,6 +262,17 @@ int axi_dispatch_pending(void *arg);
 
 /* ---- coroutines (coro_actor.c, ask.c, coro_io.c) --------------------- */
 
+/* The payload of AXI_MSG_ASKDONE. */
+typedef struct axi_askdone {
+    struct axi_ask *ask;
+    axi_msg *reply; /* owned by this message; NULL unless status is 0 */
+    int32_t status;
+} axi_askdone;
+
+/* Run (or, when the asker has ended, drop) an ask completion. */
+void axi_askdone_run(ax_system *s, axi_msg *m);
+void axi_askdone_drop(ax_system *s, axi_msg *m, ax_id asker);
+
 /* The receive function of coroutine actors. */
 void axi_coro_receive(void *state, ax_ctx *ctx, const ax_msg *msg);
 /* Run fn as a coroutine handler of the actor now being dispatched. */

@@ -32,31 +32,57 @@ static void detach(ax_system *s, axi_ask *k, int end_now)
     }
 }
 
-/* Run a callback ask's callback as the asker (if it lives), then free it.
- * reply is the dispatcher's current node, or NULL. */
-static void run_cb(ax_system *s, axi_ask *k, int status, axi_msg *reply)
+/* A callback ask is done: queue the completion in the asker's mailbox,
+ * so the callback runs as one of its messages - in order, and never while
+ * one of its coroutine handlers waits.  Takes `reply` (may be NULL). */
+static void complete_cb(ax_system *s, axi_ask *k, int status, axi_msg *reply)
 {
-    axi_actor *asker = axi_actor_lookup(s, k->asker);
-    if (asker) {
-        ax_ctx saved = s->ctx;
-        int was = s->in_dispatch;
-        s->in_dispatch = 1;
-        s->ctx.actor = asker;
-        s->ctx.self = k->asker;
-        s->ctx.cur = reply;
-        s->ctx.moved = s->ctx.slow = 0;
-        k->cb(asker->state, &s->ctx, status, reply ? &reply->view : NULL, k->arg);
-        uint8_t moved = s->ctx.moved;
-        s->ctx = saved;
-        s->in_dispatch = was;
-        if (moved) /* the callback forwarded the reply on */
-            s->ctx.moved = s->ctx.slow = 1;
-        if ((asker->flags & AXI_AF_STOPPING) && !(asker->flags & AXI_AF_QUEUED))
-            axi_actor_end(s, asker, AX_REASON_NORMAL);
-    } else if (reply) {
-        axi_dead_letter(s, reply->sender, k->asker, reply->view.type, AX_ESTALE);
+    int rc = AX_ESTALE;
+    if (axi_actor_lookup(s, k->asker)) {
+        axi_askdone d = {k, reply, status};
+        rc = axi_send(s, k->slot, k->asker, AXI_MSG_ASKDONE, &d, sizeof d);
+        if (rc == 0)
+            return;
+    }
+    /* The asker has ended (or memory ran out): the answer, if there was
+     * one, is the dead letter. */
+    if (reply) {
+        ax_id from = reply->sender;
+        uint32_t type = reply->view.type;
+        axi_msg_drop(s, reply);
+        axi_dead_letter(s, from, k->asker, type, rc);
     }
     axi_free(s->alloc, k, sizeof *k);
+}
+
+void axi_askdone_run(ax_system *s, axi_msg *m)
+{
+    axi_askdone *d = axi_msg_payload(m);
+    axi_ask *k = d->ask;
+    ax_ctx *ctx = &s->ctx;
+    axi_msg *reply = d->reply;
+    ctx->cur = reply; /* ax_sender/ax_reply refer to the answer */
+    ctx->moved = 0;
+    k->cb(ctx->actor->state, ctx, d->status, reply ? &reply->view : NULL, k->arg);
+    if (reply && !ctx->moved)
+        axi_msg_drop(s, reply);
+    ctx->moved = 0;
+    ctx->cur = m;
+    axi_free(s->alloc, k, sizeof *k);
+}
+
+void axi_askdone_drop(ax_system *s, axi_msg *m, ax_id asker)
+{
+    axi_askdone *d = axi_msg_payload(m);
+    if (d->reply) {
+        axi_msg *r = d->reply;
+        ax_id from = r->sender;
+        uint32_t type = r->view.type;
+        axi_msg_drop(s, r);
+        axi_dead_letter(s, from, asker, type, AX_ESTALE);
+    }
+    axi_free(s->alloc, d->ask, sizeof *d->ask);
+    axi_msg_dealloc(&s->pool, m);
 }
 
 /* The receive function of reply slots. */
@@ -74,14 +100,14 @@ static void reply_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
     if (msg->type == AX_MSG_DOWN && ax_id_eq(ctx->cur->sender, k->target))
         status = AX_ESTALE; /* the target ended without answering */
     detach(s, k, 0);
+    if (status == 0)
+        ctx->moved = ctx->slow = 1; /* the asker owns the reply node now */
     if (k->kind == AXI_ASK_CORO) {
-        if (status == 0) {
-            ctx->moved = ctx->slow = 1; /* the asker owns the reply node now */
+        if (status == 0)
             k->rec->ask_reply = ctx->cur;
-        }
         axi_coro_wake(s, k->rec, status);
     } else {
-        run_cb(s, k, status, status == 0 ? ctx->cur : NULL);
+        complete_cb(s, k, status, status == 0 ? ctx->cur : NULL);
     }
 }
 
@@ -96,7 +122,7 @@ static void ask_timeout(ax_loop *loop, ax_timer t, void *arg)
     if (k->kind == AXI_ASK_CORO)
         axi_coro_wake(s, k->rec, AX_ETIMEDOUT);
     else
-        run_cb(s, k, AX_ETIMEDOUT, NULL);
+        complete_cb(s, k, AX_ETIMEDOUT, NULL);
 }
 
 void axi_ask_slot_ended(ax_system *s, axi_actor *slot)
@@ -132,7 +158,10 @@ int axi_ask_start(ax_system *s, axi_ask *k, ax_id to, uint32_t type, const void 
     int rc = axi_actor_new(s, &slot);
     if (rc)
         return rc;
-    s->stats.spawned--; /* reply slots are not actors anyone spawned */
+    /* Reply slots are not actors anyone spawned: they are not counted
+     * (axi_actor_release leaves live_actors alone for them too). */
+    s->stats.spawned--;
+    s->stats.live_actors--;
     slot->kind = AXI_KIND_REPLY;
     slot->receive = reply_receive;
     slot->state = k;
@@ -156,7 +185,8 @@ int axi_ask_start(ax_system *s, axi_ask *k, ax_id to, uint32_t type, const void 
     }
     rc = axi_send_from(s, &k->slot, to, type, data, size);
     if (rc == 0 && timeout >= 0) {
-        rc = axi_timer_start(s->loop, timeout, 0, ask_timeout, k, NULL, NULL, &k->timer);
+        rc = axi_timer_start(s->loop, axi_since_turn(s->loop, timeout), 0, ask_timeout, k, NULL,
+                             NULL, &k->timer);
         if (rc == 0)
             k->timer_armed = 1;
     }
@@ -193,12 +223,14 @@ int ax_ask(ax_ctx *ctx, ax_id to, uint32_t type, const void *data, size_t size,
         axi_msg_drop(s, rec->replies);
         rec->replies = NULL;
     }
-    if (rc == 0) {
-        axi_msg *r = rec->ask_reply;
-        rec->ask_reply = NULL;
+    axi_msg *r = rec->ask_reply;
+    rec->ask_reply = NULL;
+    if (rc == 0 && r) {
         r->next = NULL;
         rec->replies = r; /* kept until the next ask or the handler returns */
         *reply = &r->view;
+    } else if (r) {
+        axi_msg_drop(s, r); /* answered, but cancelled before it resumed */
     }
     return rc;
 }

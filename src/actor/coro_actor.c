@@ -77,6 +77,10 @@ static void finish(ax_system *s, axi_coro_rec *rec)
         r = next;
     }
     rec->replies = NULL;
+    if (rec->ask_reply) { /* answered, never taken */
+        axi_msg_drop(s, rec->ask_reply);
+        rec->ask_reply = NULL;
+    }
     if (!rec->ctx.moved)
         axi_msg_drop(s, rec->msg);
     rec->msg = NULL;
@@ -184,6 +188,12 @@ int axi_coro_wake_all(ax_system *s)
     while (rec) {
         axi_coro_rec *next = rec->wake_next;
         rec->wake_queued = 0;
+        if (s->shutdown_pending) {
+            /* A handler resumed before shut the system down: the rest
+             * are unwound by the shutdown itself. */
+            rec = next;
+            continue;
+        }
         if (rec->co && rec->waiting) {
             resume_waiting(s, rec);
             n++;
@@ -207,7 +217,8 @@ int axi_coro_arm_timer(ax_system *s, axi_coro_rec *rec, ax_duration timeout, int
     if (timeout < 0)
         return 0;
     rec->wake_rc = rc; /* what timer_wake reports */
-    int err = axi_timer_start(s->loop, timeout, 0, timer_wake, rec, NULL, NULL, &rec->timer);
+    int err = axi_timer_start(s->loop, axi_since_turn(s->loop, timeout), 0, timer_wake, rec,
+                              NULL, NULL, &rec->timer);
     if (err == 0)
         rec->timer_armed = 1;
     return err;
@@ -283,7 +294,8 @@ int ax_spawn_coro(ax_system *sys, ax_receive_fn receive, void *state, const ax_s
 {
     if (!sys || !receive || !out)
         return AX_EINVAL;
-    if (opt && opt->stack_size && opt->stack_size < AXI_CORO_MIN_STACK)
+    if (opt && opt->stack_size &&
+        (opt->stack_size < AXI_CORO_MIN_STACK || opt->stack_size > AXI_CORO_MAX_STACK))
         return AX_EINVAL;
     int rc = ax_spawn(sys, axi_coro_receive, state, opt, out);
     if (rc)

@@ -67,7 +67,15 @@ void axi_actor_end(ax_system *s, axi_actor *a, int reason)
         axi_msg *next = m->next;
         ax_id from = m->sender;
         uint32_t type = m->view.type;
-        int control = m->flags & AXI_MF_POISON;
+        /* Not dead letters: a poison pill, or the target's DOWN reaching
+         * a reply slot that already has its answer. */
+        int control = (m->flags & AXI_MF_POISON) ||
+                      (a->kind == AXI_KIND_REPLY && type == AX_MSG_DOWN);
+        if (m->flags & AXI_MF_ASKDONE) {
+            axi_askdone_drop(s, m, id); /* counts the answer it carried */
+            m = next;
+            continue;
+        }
         axi_msg_drop(s, m); /* released before the hook hears of it */
         if (!control)
             axi_dead_letter(s, from, id, type, dl_reason);
@@ -102,6 +110,8 @@ void axi_dispatch_run(void *arg)
              * its asker in this pass); they count against the budget. */
             uint32_t n = (uint32_t)axi_coro_wake_all(s);
             budget = n < budget ? budget - n : 0;
+            if (s->shutdown_pending)
+                break; /* a resumed handler shut the system down */
             continue;
         }
         axi_actor *a = s->rq_head;
@@ -137,15 +147,19 @@ void axi_dispatch_run(void *arg)
             __builtin_prefetch(next);
             a->mb_len--;
             n++;
-            if (AXI_UNLIKELY(m->flags & AXI_MF_POISON)) {
-                delivered--; /* handled by axon, not by a handler */
-                axi_msg_dealloc(&s->pool, m);
-                axi_actor_end(s, a, AX_REASON_POISON);
-                ended = 1;
-                break;
-            }
             ctx->cur = m;
-            a->receive(a->state, ctx, &m->view);
+            if (AXI_UNLIKELY(m->flags & AXI_MF_CONTROL)) {
+                if (m->flags & AXI_MF_POISON) {
+                    delivered--; /* handled by axon, not by a handler */
+                    axi_msg_dealloc(&s->pool, m);
+                    axi_actor_end(s, a, AX_REASON_POISON);
+                    ended = 1;
+                    break;
+                }
+                axi_askdone_run(s, m); /* the callback runs as this actor */
+            } else {
+                a->receive(a->state, ctx, &m->view);
+            }
             /* One test for the rare cases: a payload with a free hook or
              * direct memory, or ctx->slow (a forward moved the node, or
              * ax_stop() was called). */
@@ -158,13 +172,14 @@ void axi_dispatch_run(void *arg)
             if (!ctx->moved)
                 axi_msg_drop(s, m);
             ctx->moved = 0;
+            if (a->flags & AXI_AF_SUSPENDED)
+                break; /* a coroutine handler waits (even after ax_stop: it
+                          ends when the handler returns); its mail waits */
             if (a->flags & AXI_AF_STOPPING) {
                 axi_actor_end(s, a, AX_REASON_NORMAL);
                 ended = 1;
                 break;
             }
-            if (a->flags & AXI_AF_SUSPENDED)
-                break; /* a coroutine handler waits: its mail waits too */
             if (s->shutdown_pending)
                 break; /* the handler shut the system down */
         }
@@ -197,6 +212,10 @@ void axi_dispatch_run(void *arg)
 
 static void shutdown_now(ax_system *s)
 {
+    /* Handlers run from here (unwinding coroutines, on_stop, the
+     * dead-letter hook): ax_system_free from them must refuse. */
+    int was = s->in_dispatch;
+    s->in_dispatch = 1;
     s->shutdown_pending = 0;
     if (s->net && s->net->shutdown)
         s->net->shutdown(s->route_arg);
@@ -213,6 +232,7 @@ static void shutdown_now(ax_system *s)
     }
     s->rq_head = s->rq_tail = NULL;
     axi_post_close(s, 0);
+    s->in_dispatch = was;
 }
 
 void ax_system_shutdown(ax_system *sys)

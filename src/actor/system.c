@@ -6,9 +6,13 @@ static int register_system_types(ax_system *s)
     ax_msg_type poison = {AX_MSG_POISON, "axon.poison", 0, 1, 0, 0, NULL, NULL, NULL};
     ax_msg_type down = {AX_MSG_DOWN, "axon.down", sizeof(ax_down), _Alignof(ax_down), 0, 0,
                         NULL, NULL, NULL};
+    ax_msg_type askdone = {AXI_MSG_ASKDONE, "axon.askdone", sizeof(axi_askdone),
+                           _Alignof(axi_askdone), 0, 0, NULL, NULL, NULL};
     int rc = axi_types_add(&s->types, &poison);
     if (rc == 0)
         rc = axi_types_add(&s->types, &down);
+    if (rc == 0)
+        rc = axi_types_add(&s->types, &askdone);
     return rc;
 }
 

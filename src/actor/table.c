@@ -65,11 +65,12 @@ void axi_actor_release(ax_system *s, axi_actor *a)
         axi_free(s->alloc, a->ext, sizeof *a->ext);
         a->ext = NULL;
     }
+    if (a->kind != AXI_KIND_REPLY)
+        s->stats.live_actors--;
     a->kind = AXI_KIND_FREE;
     a->mb_limit = 0;
     a->rq_next = s->free_list;
     s->free_list = a;
-    s->stats.live_actors--;
 }
 
 axi_actor_ext *axi_actor_ext_get(ax_system *s, axi_actor *a)

@@ -154,4 +154,13 @@ struct ax_loop {
 void axi_loop_attach(ax_loop *loop);
 void axi_loop_detach(ax_loop *loop);
 
+/* A delay counted from now rather than from the start of the turn (timer
+ * delays count from ax_loop_now()): waits that promise "at least d from
+ * this call" use it, since a turn may be old when a handler runs. */
+static inline ax_duration axi_since_turn(const ax_loop *loop, ax_duration d)
+{
+    ax_duration lag = axi_clock_ns() - loop->now;
+    return d > INT64_MAX - lag ? INT64_MAX : d + lag;
+}
+
 #endif /* AXI_LOOP_INT_H */

@@ -29,6 +29,11 @@ struct axi_msg {
 #define AXI_MF_HAS_FREE 1u /* the type has a free hook */
 #define AXI_MF_DIRECT 2u   /* allocated directly, not from a size class */
 #define AXI_MF_POISON 4u   /* AX_MSG_POISON: ends the actor, never handled */
+#define AXI_MF_ASKDONE 8u  /* AXI_MSG_ASKDONE: runs an ask callback */
+#define AXI_MF_CONTROL (AXI_MF_POISON | AXI_MF_ASKDONE) /* axon's, not a handler's */
+
+/* Internal: a callback ask finished; handled in the asker's mailbox order. */
+#define AXI_MSG_ASKDONE 0xFFFF0003u
 
 _Static_assert(sizeof(axi_msg) <= AXI_MSG_HDR, "message header grew");
 

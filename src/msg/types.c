@@ -114,6 +114,8 @@ int axi_types_add(axi_types *t, const ax_msg_type *type)
     s.mflags = s.has_free ? AXI_MF_HAS_FREE : 0;
     if (type->id == AX_MSG_POISON)
         s.mflags |= AXI_MF_POISON;
+    if (type->id == AXI_MSG_ASKDONE)
+        s.mflags |= AXI_MF_ASKDONE;
     /* Poison takes the general path: it must see whether its target is a
      * suspended coroutine (which it then cancels). */
     int fast = !varsize && s.cls < AXI_NCLASSES && type->id != AX_MSG_POISON;
