@@ -32,5 +32,5 @@ axon_need_packages() {
 
 # The base toolchain every build needs.
 axon_base_deps() {
-  axon_need_packages gcc make cmake pkg-config libcmocka-dev
+  axon_need_packages gcc make cmake pkg-config libcmocka-dev libssl-dev
 }

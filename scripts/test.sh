@@ -38,10 +38,16 @@ run_suite "asan+ubsan" build-test/asan "-LE valgrind" -DCMAKE_BUILD_TYPE=Debug \
   -DAXON_SANITIZE=address,undefined
 run_suite "tsan" build-test/tsan "-L threads" -DCMAKE_BUILD_TYPE=Debug -DAXON_SANITIZE=thread
 
-if [ -x scripts/test-aarch64.sh ] || [ -f scripts/test-aarch64.sh ]; then
-  echo "== [aarch64] coroutine tests under qemu-user"
-  if bash scripts/test-aarch64.sh; then summary+=("aarch64: passed"); else
-    summary+=("aarch64: FAILED"); failed=1; fi
+if [ -f scripts/test-aarch64.sh ]; then
+  echo "== [aarch64] coroutine and actor tests under qemu-user"
+  if bash scripts/test-aarch64.sh >build-test/aarch64.log 2>&1; then summary+=("aarch64: passed"); else
+    tail -30 build-test/aarch64.log; summary+=("aarch64: FAILED"); failed=1; fi
+fi
+
+if [ -f scripts/test-net.sh ]; then
+  echo "== [net] fuzz the frame decoder and handshake briefly"
+  if bash scripts/test-net.sh >build-test/net.log 2>&1; then summary+=("net fuzz: passed"); else
+    tail -30 build-test/net.log; summary+=("net fuzz: FAILED"); failed=1; fi
 fi
 
 echo

@@ -55,7 +55,9 @@ extern "C" {
     X(EPIPE, -24, "broken pipe: the peer closed the connection")               \
     X(EADDRINUSE, -25, "address already in use")                               \
     X(EPROTO, -26, "protocol error: malformed or unexpected data")             \
-    X(EAUTH, -27, "authentication failed")
+    X(EAUTH, -27, "authentication failed")                                     \
+    X(ELINKFULL, -28, "link buffer full: the node is down or not reading")     \
+    X(ELOST, -29, "lost with the peer process: sent but never confirmed")
 
 typedef enum ax_err {
     AX_OK = 0,

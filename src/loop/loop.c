@@ -199,6 +199,15 @@ void axi_loop_add_runner(ax_loop *loop, axi_runner *r)
     loop->runners = r;
 }
 
+void axi_loop_add_runner_last(ax_loop *loop, axi_runner *r)
+{
+    axi_runner **pp = &loop->runners;
+    while (*pp)
+        pp = &(*pp)->next;
+    r->next = NULL;
+    *pp = r;
+}
+
 void axi_loop_remove_runner(ax_loop *loop, axi_runner *r)
 {
     for (axi_runner **pp = &loop->runners; *pp; pp = &(*pp)->next) {

@@ -49,6 +49,9 @@ struct axi_runner {
 };
 
 void axi_loop_add_runner(ax_loop *loop, axi_runner *r);
+/* Add a runner that runs after every other (the links layer's flush must
+ * follow the dispatch passes of the turn). */
+void axi_loop_add_runner_last(ax_loop *loop, axi_runner *r);
 void axi_loop_remove_runner(ax_loop *loop, axi_runner *r);
 
 /* ---- timers (timer.c) ------------------------------------------------ */
