@@ -130,8 +130,8 @@ void axi_ask_slot_ended(ax_system *s, axi_actor *slot)
     axi_ask *k = slot->state;
     if (!k)
         return;
-    /* Ended with the ask still attached: only at shutdown, after every
-     * waiting coroutine was unwound.  A callback ask never runs then. */
+    /* Ended with the ask still attached: at shutdown, after every waiting
+     * coroutine was unwound (a callback ask never runs then). */
     slot->state = NULL;
     k->attached = 0;
     if (k->timer_armed) {

@@ -148,7 +148,10 @@ void axi_dispatch_run(void *arg)
             a->mb_len--;
             n++;
             ctx->cur = m;
-            if (AXI_UNLIKELY(m->flags & AXI_MF_CONTROL)) {
+            /* A pill that reaches a reply slot is the answer it carries
+             * (sent with ax_reply by the target), not a stop. */
+            if (AXI_UNLIKELY(m->flags & AXI_MF_CONTROL) &&
+                !(a->kind == AXI_KIND_REPLY && (m->flags & AXI_MF_POISON))) {
                 if (m->flags & AXI_MF_POISON) {
                     delivered--; /* handled by axon, not by a handler */
                     axi_msg_dealloc(&s->pool, m);
