@@ -1,8 +1,8 @@
 /* cafx.h - what the coroutine-actor tests share: a loop and system on a
  * counting allocator with a recording dead-letter hook, a few message
- * types (one with a free hook), the stack pool's counters, which tool the
- * test runs under, death tests (a scenario run in a fresh process), and a
- * runner that forks every test with a time limit.
+ * types (one with a free hook), a counting actor, the stack pool's
+ * counters, which tool the test runs under, death tests (a scenario run in
+ * a fresh process), and a runner that forks every test with a time limit.
  *
  * Every test runs in its own child process, as libuv's do: a test that
  * finds a crash or a hang in the library (a use after free, an abort from
@@ -247,6 +247,14 @@ static inline void ca_until_ge(ca *f, const int *v, int want, int ms)
 {
     ca_ge g = {v, want};
     ca_until(f, ca_ge_cond, &g, ms);
+}
+
+/* A plain actor that counts its messages in the int its state points to. */
+static inline void counter_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    (void)ctx;
+    (void)msg;
+    (*(int *)state)++;
 }
 
 static inline int ca_send_u64(ax_system *sys, ax_id from, ax_id to, uint64_t v)
