@@ -145,14 +145,15 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
 {
     /* The cache is reset to a never-matching slot when the system closes
      * or the table rehashes, so neither needs a check here. */
-    const axi_type_slot *t = s->types.cache;
+    const axi_type_slot **cached = &s->types.dcache[type & 7u];
+    const axi_type_slot *t = *cached;
     if (AXI_UNLIKELY(t->id != type)) {
         if (s->closed)
             return SLOW;
         t = axi_types_find(&s->types, type);
         if (!t)
             return SLOW;
-        s->types.cache = t;
+        *cached = t;
     }
     /* Varsize and oversized types carry AXI_SIZE_VAR, which no size equals. */
     if (AXI_UNLIKELY(size != t->fast_size))

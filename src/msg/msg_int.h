@@ -190,8 +190,12 @@ typedef struct axi_types {
     ax_msg_type *recs; /* full records, names owned */
     uint32_t rec_cap;
     const ax_allocator *alloc;
-    const axi_type_slot *cache; /* last type sent; never NULL; reset to a
-                                   never-matching slot on rehash and close */
+    const axi_type_slot *cache; /* last type received from a link; never
+                                   NULL; reset to a never-matching slot on
+                                   rehash and close */
+    /* The send path's cache, direct-mapped by id: request and reply types
+     * (and a few more) stay cached together.  Same reset rules. */
+    const axi_type_slot *dcache[8];
 } axi_types;
 
 int axi_types_init(axi_types *t, const ax_allocator *a);

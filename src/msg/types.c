@@ -12,12 +12,14 @@ static const axi_type_slot no_type = {.id = 0,
 void axi_types_uncache(axi_types *t)
 {
     t->cache = &no_type;
+    for (unsigned i = 0; i < sizeof t->dcache / sizeof t->dcache[0]; i++)
+        t->dcache[i] = &no_type;
 }
 
 int axi_types_init(axi_types *t, const ax_allocator *a)
 {
     memset(t, 0, sizeof *t);
-    t->cache = &no_type;
+    axi_types_uncache(t);
     t->alloc = a;
     t->slots = axi_calloc(a, 64 * sizeof *t->slots);
     if (!t->slots)
@@ -57,7 +59,7 @@ static int rehash(axi_types *t)
             slot_insert(ns, ncap - 1, &t->slots[i]);
     axi_free(t->alloc, t->slots, ((size_t)t->mask + 1) * sizeof *t->slots);
     t->slots = ns;
-    t->cache = &no_type; /* slots moved */
+    axi_types_uncache(t); /* slots moved */
     t->mask = ncap - 1;
     return 0;
 }
