@@ -219,6 +219,18 @@ static inline void axi_msg_drop(ax_system *s, axi_msg *m)
     axi_msg_dealloc(&s->pool, m);
 }
 
+/* Put an actor at the back of the run queue (its QUEUED flag is the
+ * caller's business). */
+static inline void axi_rq_push(ax_system *s, axi_actor *a)
+{
+    a->rq_next = NULL;
+    if (s->rq_tail)
+        s->rq_tail->rq_next = a;
+    else
+        s->rq_head = a;
+    s->rq_tail = a;
+}
+
 /* Append a node to a live actor's mailbox and make it runnable. */
 static inline void axi_enqueue(ax_system *s, axi_actor *a, axi_msg *m)
 {
@@ -229,12 +241,7 @@ static inline void axi_enqueue(ax_system *s, axi_actor *a, axi_msg *m)
         s->mb_hwm = a->mb_len;
     if (!(a->flags & AXI_AF_QUEUED)) {
         a->flags |= AXI_AF_QUEUED;
-        a->rq_next = NULL;
-        if (s->rq_tail)
-            s->rq_tail->rq_next = a;
-        else
-            s->rq_head = a;
-        s->rq_tail = a;
+        axi_rq_push(s, a);
     }
 }
 

@@ -131,15 +131,10 @@ void axi_ask_slot_ended(ax_system *s, axi_actor *slot)
     if (!k)
         return;
     /* Ended with the ask still attached: at shutdown, after every waiting
-     * coroutine was unwound (a callback ask never runs then). */
+     * coroutine was unwound (a callback ask never runs then).  The slot is
+     * already stale, so detach only drops the timer and the monitor. */
     slot->state = NULL;
-    k->attached = 0;
-    if (k->timer_armed) {
-        ax_timer_stop(s->loop, k->timer);
-        k->timer_armed = 0;
-    }
-    if (axi_is_local(s, k->target))
-        axi_monitor_remove(s, k->slot, k->target);
+    detach(s, k, 0);
     if (k->kind == AXI_ASK_CB)
         axi_free(s->alloc, k, sizeof *k);
     else

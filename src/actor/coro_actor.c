@@ -103,12 +103,7 @@ static void resume_waiting(ax_system *s, axi_coro_rec *rec)
     } else if (a->mb_head) {
         /* Mail that arrived while it waited: its turn now. */
         a->flags |= AXI_AF_QUEUED;
-        a->rq_next = NULL;
-        if (s->rq_tail)
-            s->rq_tail->rq_next = a;
-        else
-            s->rq_head = a;
-        s->rq_tail = a;
+        axi_rq_push(s, a);
     }
 }
 

@@ -191,12 +191,7 @@ void axi_dispatch_run(void *arg)
         if (ended || (a->flags & AXI_AF_SUSPENDED)) {
             /* released, or waiting in a coroutine (QUEUED stays set) */
         } else if (a->mb_head) {
-            a->rq_next = NULL; /* to the back: others get their turn */
-            if (s->rq_tail)
-                s->rq_tail->rq_next = a;
-            else
-                s->rq_head = a;
-            s->rq_tail = a;
+            axi_rq_push(s, a); /* to the back: others get their turn */
         } else {
             a->flags &= (uint8_t)~AXI_AF_QUEUED;
         }
