@@ -141,11 +141,6 @@ void axi_ask_slot_ended(ax_system *s, axi_actor *slot)
         axi_coro_wake(s, k->rec, AX_ECANCELED);
 }
 
-void axi_ask_abandon(ax_system *s, axi_ask *k)
-{
-    detach(s, k, 1);
-}
-
 int axi_ask_start(ax_system *s, axi_ask *k, ax_id to, uint32_t type, const void *data,
                   size_t size, ax_duration timeout)
 {

@@ -65,8 +65,6 @@ int axi_coro_arm_timer(ax_system *s, axi_coro_rec *rec, ax_duration timeout, int
 /* Ask plumbing (ask.c). */
 int axi_ask_start(ax_system *s, axi_ask *k, ax_id to, uint32_t type, const void *data,
                   size_t size, ax_duration timeout);
-/* Detach an ask from its slot (reply slot ends now or drops what comes). */
-void axi_ask_abandon(ax_system *s, axi_ask *k);
 /* A reply slot is ending (shutdown, or after its one message). */
 void axi_ask_slot_ended(ax_system *s, axi_actor *slot);
 /* Add a monitor record: watcher is told when local actor t ends. */

@@ -42,11 +42,6 @@ static inline void *axi_msg_payload(axi_msg *m)
     return (char *)m + AXI_MSG_HDR;
 }
 
-static inline axi_msg *axi_msg_of_payload(void *p)
-{
-    return (axi_msg *)((char *)p - AXI_MSG_HDR);
-}
-
 /* Size class for a payload of n bytes (AXI_CLS_DIRECT when too big). */
 static inline uint8_t axi_size_class(size_t n)
 {
