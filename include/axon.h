@@ -6,6 +6,7 @@
  *   axon/system.h  systems, cross-thread post, dead letters, stats, names
  *   axon/actor.h   actors, behaviours, the handler context, monitors
  *   axon/coro.h    coroutine actors: sleep, ask, I/O that waits
+ *   axon/node.h    links between systems: nodes, listeners, names across nodes
  */
 #ifndef AXON_H
 #define AXON_H
@@ -16,5 +17,6 @@
 #include "axon/system.h"
 #include "axon/actor.h"
 #include "axon/coro.h"
+#include "axon/node.h"
 
 #endif /* AXON_H */

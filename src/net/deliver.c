@@ -1,0 +1,220 @@
+/* deliver.c - frames received on a link that is up: user messages go to
+ * local mailboxes (decoded by the type's deserialize hook where it has
+ * one), control frames to their handlers.
+ *
+ * A message that cannot be delivered (unknown type, wrong size, a decode
+ * hook error, an ended target) is a dead letter of this system, counted
+ * in undeliverable_in; the link stays up.  Only a frame that breaks the
+ * protocol closes the link. */
+#include <stdio.h>
+
+#include "net/net_int.h"
+
+static AXI_NOINLINE int undeliverable(axn_link *l, const axn_hdr *h, int reason)
+{
+    l->st.undeliverable_in++;
+    axi_dead_letter(l->net->sys, h->from, h->to, h->type, reason);
+    return 0;
+}
+
+static AXI_NOINLINE int protocol_error(axn_link *l, const axn_hdr *h, const char *what)
+{
+    if (l->conn)
+        axn_conn_close(l->conn, AXN_WHY_MALFORMED, AX_LOG_WARN, "%s (type 0x%x, %u bytes)", what,
+                       h->type, h->size);
+    return -1;
+}
+
+/* A DOWN from the peer for one of our monitors of its actors. */
+static int on_down(axn_link *l, const axn_hdr *h, const char *p)
+{
+    ax_id who;
+    int32_t reason;
+    if (axn_down_get(p, h->size, &who, &reason) != AXN_WHY_NONE)
+        return protocol_error(l, h, "malformed DOWN");
+    ax_id to = {0, h->to.index, h->to.cookie};
+    if (who.node == 0)
+        who.node = l->node;
+    if (!axn_mon_on_down(l, to, who))
+        return 0; /* no such monitor any more (the link dropped in between) */
+    ax_down d;
+    memset(&d, 0, sizeof d);
+    d.who = who;
+    d.reason = reason;
+    int rc = axi_send(l->net->sys, who, to, AX_MSG_DOWN, &d, sizeof d);
+    if (rc && rc != AX_ESTALE && rc != AX_EFULL)
+        l->st.undeliverable_in++;
+    return 0;
+}
+
+static AXI_NOINLINE int control(axn_link *l, const axn_hdr *h, const char *p)
+{
+    switch (h->type) {
+    case AXN_T_ACK: {
+        uint64_t rx;
+        if (axn_ack_get(p, h->size, &rx) != AXN_WHY_NONE)
+            return protocol_error(l, h, "malformed ACK");
+        axn_outq_confirm(l->net, &l->q, rx);
+        return 0;
+    }
+    case AX_MSG_DOWN:
+        return on_down(l, h, p);
+    case AXN_T_NAMEQ:
+        axn_names_on_query(l, p, h->size);
+        return 0;
+    case AXN_T_NAMEA:
+        axn_names_on_answer(l, p, h->size);
+        return 0;
+    case AXN_T_MONITOR:
+    case AXN_T_DEMON:
+        axn_mon_on_frame(l, h->type, p, h->size);
+        return 0;
+    case AXN_T_BYE:
+        if (h->size != 0)
+            return protocol_error(l, h, "malformed BYE");
+        l->peer_bye = 1; /* the close that follows is not a failure */
+        return 0;
+    default:
+        return protocol_error(l, h, "unexpected control frame");
+    }
+}
+
+/* One user message: decode into a pooled node and enqueue it. */
+static inline int deliver(axn_link *l, ax_system *s, const axn_hdr *h, const char *p)
+{
+    axn_net *n = l->net;
+    /* The recipient must live here: frames are only sent to a node's own
+     * actors (there is no routing through a node). */
+    if (AXI_UNLIKELY(h->to.node != n->node && h->to.node != 0))
+        return undeliverable(l, h, AX_ENOROUTE);
+    const axi_type_slot *t = s->types.cache;
+    if (AXI_UNLIKELY(t->id != h->type)) {
+        t = axi_types_find(&s->types, h->type);
+        if (AXI_UNLIKELY(!t))
+            return undeliverable(l, h, s->closed ? AX_ECLOSED : AX_EUNKNOWNTYPE);
+        s->types.cache = t;
+    }
+    ax_id to = {0, h->to.index, h->to.cookie};
+    axi_msg *m;
+    /* Types that travel as their bytes are remembered: no record lookup. */
+    if (AXI_LIKELY(h->type == n->plain_rx_type) ||
+        !s->types.recs[t->rec].deserialize) {
+        n->plain_rx_type = h->type;
+        if (AXI_UNLIKELY(t->varsize ? h->size > AX_MSG_MAX_SIZE : h->size != t->size))
+            return undeliverable(l, h, AX_EMSGSIZE);
+        uint8_t cls = t->varsize ? axi_size_class(h->size) : t->cls;
+        m = axi_msg_alloc(&s->pool, h->size, cls);
+        if (AXI_UNLIKELY(!m))
+            return undeliverable(l, h, AX_ENOMEM);
+        /* The free list is a chain: fetch the next node now, not when the
+         * next frame needs it. */
+        if (cls < AXI_NCLASSES)
+            __builtin_prefetch(s->pool.free[cls], 1);
+        m->view.size = h->size;
+        axi_copy_payload(axi_msg_payload(m), p, h->size);
+    } else {
+        m = axi_msg_alloc(&s->pool, t->size, t->cls);
+        if (!m)
+            return undeliverable(l, h, AX_ENOMEM);
+        m->view.size = t->size;
+        memset(axi_msg_payload(m), 0, t->size);
+        int rc = s->types.recs[t->rec].deserialize(p, h->size, axi_msg_payload(m));
+        if (rc) {
+            axi_msg_dealloc(&s->pool, m);
+            return undeliverable(l, h, rc < 0 ? rc : AX_EINVAL);
+        }
+    }
+    m->flags |= t->mflags;
+    m->view.type = h->type;
+    m->sender = h->from;
+    /* The common case inline (as axi_deliver does it): a live local actor
+     * under its limit; poison pills take the full path (a suspended
+     * coroutine actor must be cancelled). */
+    axi_actor *a = axi_actor_lookup(s, to);
+    if (AXI_LIKELY(a != NULL && a->mb_len < a->mb_limit && !s->closed &&
+                   h->type != AX_MSG_POISON)) {
+        axi_enqueue(s, a, m);
+        return 0;
+    }
+    int rc = axi_deliver(s, to, m);
+    if (rc != 0) {
+        /* axi_deliver counted it, except after shutdown. */
+        if (rc == AX_ECLOSED)
+            axi_dead_letter(s, h->from, to, h->type, rc);
+        l->st.undeliverable_in++;
+        axi_msg_drop(s, m);
+    }
+    return 0;
+}
+
+int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
+{
+    ax_system *s = l->net->sys;
+    const uint32_t max = l->cfg->max_frame;
+    uint32_t frames = 0;
+    uint64_t rx = 0;
+    int rc = 0;
+    size_t pos = c->ib_pos, len = c->ib_len;
+    const char *ib = c->ib;
+    uint64_t to_ack = 0; /* bytes of frames that call for an ACK */
+    while (len - pos >= AXN_HDR) {
+        const char *p = ib + pos;
+        axn_hdr h;
+        h.size = axn_get32(p);
+        if (AXI_UNLIKELY(h.size > max)) {
+            axn_hdr_get(p, &h);
+            axn_conn_close(c, AXN_WHY_OVERSIZE, AX_LOG_WARN,
+                           "frame of %u bytes above the maximum %u (type 0x%x)", h.size, max,
+                           h.type);
+            rc = -1;
+            break;
+        }
+        size_t fl = AXN_HDR + (size_t)h.size;
+        if (len - pos < fl) {
+            c->ib_pos = pos;
+            if (axn_conn_room(c, fl - (len - pos)) != 0) {
+                axn_conn_close(c, AXN_WHY_IO, AX_LOG_ERROR, "out of memory for a frame");
+                rc = -1;
+            }
+            pos = c->ib_pos; /* the buffer may have moved */
+            break;
+        }
+        if (AXI_UNLIKELY(frames == budget)) {
+            rc = 1; /* the rest waits for the next turn */
+            break;
+        }
+        axn_hdr_get(p, &h);
+        pos += fl;
+        frames++;
+        rx += fl;
+        if (AXI_UNLIKELY(h.type == AX_MSG_DOWN || axn_is_control(h.type) || h.type == 0)) {
+            c->ib_pos = pos;
+            l->rx += rx;
+            rx = 0;
+            /* ACKs are not acknowledged (else two idle peers would ack
+             * each other's acks forever); everything else is. */
+            if (h.type != AXN_T_ACK)
+                to_ack += fl;
+            if (h.type == 0 || control(l, &h, p + AXN_HDR) != 0 || c->state == AXN_C_CLOSED) {
+                if (h.type == 0)
+                    protocol_error(l, &h, "frame of type 0");
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        to_ack += fl;
+        deliver(l, s, &h, p + AXN_HDR);
+        if (AXI_UNLIKELY(c->state == AXN_C_CLOSED)) {
+            rc = -1; /* a dead-letter hook closed it */
+            break;
+        }
+    }
+    if (c->state != AXN_C_CLOSED)
+        c->ib_pos = pos;
+    l->rx += rx;
+    l->st.frames_in += frames;
+    if (to_ack && c->state != AXN_C_CLOSED)
+        axn_link_received(l, to_ack);
+    return rc;
+}

@@ -1,0 +1,113 @@
+/* wire.h - the links layer's wire format: explicit little-endian fields,
+ * the connection preamble, the frame header and the control frame ids.
+ *
+ * A connection starts with an 8-byte preamble from each side:
+ *     "AXON" | u16 protocol version | u16 zero
+ * then carries frames, each a 32-byte header and `size` payload bytes:
+ *     u32 size | u32 type | u32 from.node | u32 from.index | u32 from.cookie
+ *              | u32 to.node | u32 to.index | u32 to.cookie
+ * All integers are little-endian on every host.  Payloads of user types are
+ * the type's encoding (its serialize hook, or its bytes).  Control frames
+ * use ids in axon's reserved range; their payloads are encoded below
+ * (frame.c).  See docs/nodes.md for the whole protocol. */
+#ifndef AXN_WIRE_H
+#define AXN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "axon/common.h"
+#include "axon/msg.h"
+
+#define AXN_PROTO_VERSION 1u
+#define AXN_PREAMBLE_LEN 8u
+#define AXN_HDR 32u
+/* Longest name in a name query (AX_NAME_MAX of system.h). */
+#define AXN_NAME_MAX 255u
+
+/* Control frame ids (reserved range; AX_MSG_POISON/DOWN are 1 and 2). */
+#define AXN_T_HELLO 0xFFFF0100u   /* handshake: ids, incarnations, nonce, schema */
+#define AXN_T_AUTH 0xFFFF0101u    /* handshake: HMAC proof of the shared secret */
+#define AXN_T_REFUSE 0xFFFF0102u  /* handshake: why the peer closes */
+#define AXN_T_ACK 0xFFFF0110u     /* frames received so far; also the heartbeat */
+#define AXN_T_NAMEQ 0xFFFF0111u   /* name query */
+#define AXN_T_NAMEA 0xFFFF0112u   /* name answer */
+#define AXN_T_MONITOR 0xFFFF0113u /* watcher (sender node) monitors a local target */
+#define AXN_T_DEMON 0xFFFF0114u   /* remove one such monitor */
+#define AXN_T_BYE 0xFFFF0115u     /* the sender closes on purpose (shutdown, removal) */
+
+static inline int axn_is_control(uint32_t type)
+{
+    return type >= AXN_T_HELLO && type <= AXN_T_BYE;
+}
+
+/* ---- little-endian helpers: byte-exact on every host; compilers turn
+ * them into plain loads and stores on little-endian machines. ---------- */
+
+static inline void axn_put32(void *p, uint32_t v)
+{
+    unsigned char *b = p;
+    b[0] = (unsigned char)v;
+    b[1] = (unsigned char)(v >> 8);
+    b[2] = (unsigned char)(v >> 16);
+    b[3] = (unsigned char)(v >> 24);
+}
+
+static inline uint32_t axn_get32(const void *p)
+{
+    const unsigned char *b = p;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static inline void axn_put64(void *p, uint64_t v)
+{
+    axn_put32(p, (uint32_t)v);
+    axn_put32((char *)p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint64_t axn_get64(const void *p)
+{
+    return (uint64_t)axn_get32(p) | (uint64_t)axn_get32((const char *)p + 4) << 32;
+}
+
+static inline void axn_put_id(void *p, ax_id id)
+{
+    axn_put32(p, id.node);
+    axn_put32((char *)p + 4, id.index);
+    axn_put32((char *)p + 8, id.cookie);
+}
+
+static inline ax_id axn_get_id(const void *p)
+{
+    ax_id id = {axn_get32(p), axn_get32((const char *)p + 4), axn_get32((const char *)p + 8)};
+    return id;
+}
+
+/* A decoded frame header. */
+typedef struct axn_hdr {
+    uint32_t size;
+    uint32_t type;
+    ax_id from;
+    ax_id to;
+} axn_hdr;
+
+static inline void axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id from, ax_id to)
+{
+    char *b = p;
+    axn_put32(b, size);
+    axn_put32(b + 4, type);
+    axn_put_id(b + 8, from);
+    axn_put_id(b + 20, to);
+}
+
+static inline void axn_hdr_get(const void *p, axn_hdr *h)
+{
+    const char *b = p;
+    h->size = axn_get32(b);
+    h->type = axn_get32(b + 4);
+    h->from = axn_get_id(b + 8);
+    h->to = axn_get_id(b + 20);
+}
+
+#endif /* AXN_WIRE_H */

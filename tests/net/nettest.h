@@ -1,0 +1,97 @@
+/* nettest.h - helpers for the links tests: two systems on two loops in one
+ * thread (so one can be frozen while the other runs), the transports the
+ * conformance suite runs against, test certificates, collector actors. */
+#ifndef AXON_NETTEST_H
+#define AXON_NETTEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/testutil.h"
+#include "axon/node.h"
+#include "certgen.h"
+
+enum {
+    NT_TCP = 0,
+    NT_UNIX = 1,
+    NT_TLS = 2,      /* TLS over TCP */
+    NT_TLS_UNIX = 3  /* TLS over a Unix socket */
+};
+
+extern int nt_transport;
+/* "tcp", "unix", "tls", "tls-unix" -> NT_*; exits on anything else. */
+void nt_parse_transport(int argc, char **argv);
+const char *nt_transport_name(void);
+
+/* A fresh temporary directory (removed by nt_cleanup). */
+const char *nt_tmpdir(void);
+void nt_cleanup(void);
+
+/* The address to serve on for the current transport ("127.0.0.1:0" or a
+ * Unix path in the temp dir, unique per call). */
+void nt_serve_addr(char *buf, size_t cap);
+
+/* Link options for the current transport: a secret, or TLS with the test
+ * certificates (generated once per process into nt_tmpdir()). */
+void nt_options(ax_link_options *o);
+
+/* The test certificates (certgen.h), generated once per process into
+ * nt_tmpdir(). */
+const certgen_paths *nt_get_certs(void);
+
+/* Two systems, node 1 (a) and node 2 (b), on two loops. */
+typedef struct nt_pair {
+    ax_loop *la, *lb;
+    ax_system *a, *b;
+    char addr[512];
+    uint32_t listener;
+    int log_quiet;
+} nt_pair;
+
+/* Open both systems (node ids 1 and 2); `a` serves, `b` adds node 1 at
+ * a's address (when link is non-zero). */
+void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob);
+void nt_pair_close(nt_pair *p);
+/* Step both loops (no waiting) until cond(arg) or ms elapse: returns 1 if
+ * the condition holds.  freeze_a/freeze_b leave that loop alone. */
+int nt_run(nt_pair *p, int (*cond)(void *), void *arg, int ms);
+int nt_run_frozen(nt_pair *p, int freeze_a, int freeze_b, int (*cond)(void *), void *arg, int ms);
+/* Step both for ms. */
+void nt_spin(nt_pair *p, int ms);
+
+/* The pair's log: the last line, how many lines, how many named a schema
+ * mismatch. */
+extern char nt_last_log[512];
+extern int nt_log_lines, nt_schema_lines;
+
+/* Is node `node` up as seen from sys? */
+int nt_node_up(ax_system *sys, uint32_t node);
+
+/* A collector actor: records the u64 sequence numbers it receives (in a
+ * message type MSG_SEQ) and any other message's type. */
+#define NT_MSG_SEQ 100u   /* u64 */
+#define NT_MSG_BLOB 101u  /* varsize bytes */
+#define NT_MSG_PING 102u  /* u64; the echo actor replies NT_MSG_PONG */
+#define NT_MSG_PONG 103u  /* u64 */
+
+typedef struct nt_sink {
+    uint64_t *seqs;
+    size_t n, cap;
+    uint64_t blobs, blob_bytes, blob_bad;
+    uint64_t downs;
+    ax_down last_down;
+    uint64_t pongs;
+    ax_id last_sender;
+    int in_order; /* all seqs so far strictly increasing by one from the first */
+} nt_sink;
+
+void nt_register_types(ax_system *sys);
+ax_id nt_spawn_sink(ax_system *sys, nt_sink *s);
+ax_id nt_spawn_echo(ax_system *sys);
+void nt_sink_free(nt_sink *s);
+/* Fill/check a blob whose bytes derive from its length. */
+void nt_blob_fill(unsigned char *p, size_t n);
+int nt_blob_ok(const unsigned char *p, size_t n);
+
+#endif
