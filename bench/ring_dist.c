@@ -235,6 +235,37 @@ static double run_node(const opts *o, int idx, const certgen_paths *cp, const ch
 static pid_t kids[MAXP];
 static int nkids;
 
+/* Read n bytes from a child, giving up when any child has died (so a
+ * failed node never leaves the others running) or after ms. */
+static int from_child(int fd, void *buf, size_t n, int ms)
+{
+    char *p = buf;
+    for (int waited = 0; n > 0;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        int r = poll(&pf, 1, 100);
+        if (r > 0) {
+            ssize_t k = read(fd, p, n);
+            if (k <= 0)
+                return -1;
+            p += k;
+            n -= (size_t)k;
+            continue;
+        }
+        for (int i = 0; i < nkids; i++) {
+            int st;
+            if (kids[i] > 0 && waitpid(kids[i], &st, WNOHANG) == kids[i]) {
+                fprintf(stderr, "ring_dist: node process %d ended early (status %d)\n",
+                        (int)kids[i], st);
+                kids[i] = 0;
+                return -1;
+            }
+        }
+        if ((waited += 100) >= ms)
+            return -1;
+    }
+    return 0;
+}
+
 static void kill_all(void)
 {
     for (int i = 0; i < nkids; i++)
@@ -283,10 +314,14 @@ static double one_run(const opts *o, const certgen_paths *cp, const char *dir)
         _exit(0);
     }
     kids[nkids++] = me;
+    for (int i = 0; i < o->procs; i++) {
+        close(up[i][1]); /* the children's ends */
+        close(down[i][0]);
+    }
     addr_msg am;
     memset(&am, 0, sizeof am);
     for (int i = 0; i < o->procs; i++) {
-        if (get_all(up[i][0], am.addr[i], sizeof am.addr[i], 30000)) {
+        if (from_child(up[i][0], am.addr[i], sizeof am.addr[i], 30000)) {
             kill_all();
             die("a node did not report its address");
         }
@@ -295,21 +330,14 @@ static double one_run(const opts *o, const certgen_paths *cp, const char *dir)
         put_all(down[i][1], &am, sizeof am);
     for (int i = 0; i < o->procs; i++) {
         char r;
-        if (get_all(up[i][0], &r, 1, 60000) || r != 'R') {
+        if (from_child(up[i][0], &r, 1, 60000) || r != 'R') {
             kill_all();
             die("a node did not get ready");
         }
     }
     put_all(down[0][1], "G", 1);
-    /* Only the children write to these ends now: a child that dies
-     * closes its end, and the reads below see it at once. */
-    for (int i = 0; i < o->procs; i++) {
-        close(up[i][1]);
-        close(down[i][0]);
-        up[i][1] = down[i][0] = -1;
-    }
     double secs = 0;
-    if (get_all(up[0][0], &secs, sizeof secs, 600000)) {
+    if (from_child(up[0][0], &secs, sizeof secs, 600000)) {
         kill_all();
         die("node 1 failed");
     }

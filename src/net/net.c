@@ -75,17 +75,6 @@ static void net_free(void *arg)
     axi_free(n->alloc, n, sizeof *n);
 }
 
-/* After the systems' dispatch passes: the loop runs runners in list order
- * and axi_loop_add_runner() pushes at the head, so append by hand. */
-static void add_runner_last(ax_loop *loop, axi_runner *r)
-{
-    r->next = NULL;
-    axi_runner **pp = &loop->runners;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = r;
-}
-
 int axn_net_get(ax_system *sys, axn_net **out)
 {
     if (!sys)
@@ -123,7 +112,9 @@ int axn_net_get(ax_system *sys, axn_net **out)
     n->runner.pending = axn_runner_pending;
     n->runner.run = axn_runner_run;
     n->runner.arg = n;
-    add_runner_last(n->loop, &n->runner);
+    /* After the systems' dispatch passes: what handlers queued in a pass
+     * goes out in the same turn. */
+    axi_loop_add_runner_last(n->loop, &n->runner);
     sys->route = axn_route;
     sys->route_arg = n;
     sys->net = &n->hooks;
