@@ -65,27 +65,29 @@ static int64_t deadline_of(ax_system *s, ax_duration timeout)
     return timeout < 0 ? -1 : ax_loop_update_time(s->loop) + timeout;
 }
 
-static int begin(ax_ctx *ctx, int fd, axi_coro_rec **rec)
+/* The common start of every call: a coroutine handler, a valid fd (made
+ * non-blocking), a buffer if there are bytes, and the deadline. */
+static int begin(ax_ctx *ctx, int fd, const void *buf, size_t len, ax_duration timeout,
+                 axi_coro_rec **rec, int64_t *deadline)
 {
     *rec = axi_coro_of(ctx);
     if (!*rec)
         return AX_ENOTCORO;
-    if (fd < 0)
+    if (fd < 0 || (!buf && len))
         return AX_EINVAL;
     if ((*rec)->cancelled)
         return AX_ECANCELED;
+    *deadline = deadline_of(ctx->sys, timeout);
     return ensure_nonblock(fd);
 }
 
 long ax_read(ax_ctx *ctx, int fd, void *buf, size_t len, ax_duration timeout)
 {
     axi_coro_rec *rec;
-    int rc = begin(ctx, fd, &rec);
+    int64_t deadline;
+    int rc = begin(ctx, fd, buf, len, timeout, &rec, &deadline);
     if (rc)
         return rc;
-    if (!buf && len)
-        return AX_EINVAL;
-    int64_t deadline = deadline_of(ctx->sys, timeout);
     for (;;) {
         ssize_t n = read(fd, buf, len);
         if (n >= 0)
@@ -113,12 +115,10 @@ static ssize_t write_some(int fd, const char *p, size_t n)
 long ax_write(ax_ctx *ctx, int fd, const void *buf, size_t len, ax_duration timeout)
 {
     axi_coro_rec *rec;
-    int rc = begin(ctx, fd, &rec);
+    int64_t deadline;
+    int rc = begin(ctx, fd, buf, len, timeout, &rec, &deadline);
     if (rc)
         return rc;
-    if (!buf && len)
-        return AX_EINVAL;
-    int64_t deadline = deadline_of(ctx->sys, timeout);
     size_t done = 0;
     while (done < len) {
         ssize_t n = write_some(fd, (const char *)buf + done, len - done);
@@ -140,10 +140,10 @@ long ax_write(ax_ctx *ctx, int fd, const void *buf, size_t len, ax_duration time
 int ax_accept(ax_ctx *ctx, int listen_fd, ax_duration timeout)
 {
     axi_coro_rec *rec;
-    int rc = begin(ctx, listen_fd, &rec);
+    int64_t deadline;
+    int rc = begin(ctx, listen_fd, NULL, 0, timeout, &rec, &deadline);
     if (rc)
         return rc;
-    int64_t deadline = deadline_of(ctx->sys, timeout);
     for (;;) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0)
@@ -162,7 +162,8 @@ int ax_connect(ax_ctx *ctx, int fd, const struct sockaddr *addr, socklen_t addrl
                ax_duration timeout)
 {
     axi_coro_rec *rec;
-    int rc = begin(ctx, fd, &rec);
+    int64_t deadline;
+    int rc = begin(ctx, fd, NULL, 0, timeout, &rec, &deadline);
     if (rc)
         return rc;
     if (!addr)
@@ -171,7 +172,7 @@ int ax_connect(ax_ctx *ctx, int fd, const struct sockaddr *addr, socklen_t addrl
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)
         return axi_translate_errno(errno);
-    rc = wait_fd(rec, fd, AX_WRITABLE, deadline_of(ctx->sys, timeout));
+    rc = wait_fd(rec, fd, AX_WRITABLE, deadline);
     if (rc)
         return rc;
     int err = 0;
