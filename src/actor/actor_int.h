@@ -1,8 +1,8 @@
 /* actor_int.h - the system, the actor table, mailboxes and the context.
  *
- * Actors live in fixed-size pages so their addresses never move (mailbox
+ * Actors live in one reserved table so their addresses never move (mailbox
  * tail pointers and the run queue point into them).  An id resolves with
- * two loads and one compare: page[index >> 12][index & 4095].cookie.
+ * one load and one compare: actors[index].cookie.
  * A slot's cookie is odd while its actor lives and even while it is free,
  * so ids of ended actors fail the compare (cookie 0 is never issued). */
 #ifndef AXI_ACTOR_INT_H
@@ -14,10 +14,6 @@
 #include "axon/system.h"
 #include "loop/loop_int.h"
 #include "msg/msg_int.h"
-
-#define AXI_PAGE_SHIFT 12u
-#define AXI_PAGE_SIZE (1u << AXI_PAGE_SHIFT)
-#define AXI_PAGE_MASK (AXI_PAGE_SIZE - 1u)
 
 enum {
     AXI_KIND_FREE = 0,
@@ -66,10 +62,14 @@ struct axi_actor {
     uint32_t cookie;
     uint32_t index;
     uint32_t mb_len;
-    uint32_t mb_limit;     /* UINT32_MAX = unlimited; 0 while the slot is free,
-                              which sends the fast path to the full check */
+    uint32_t mb_limit;     /* UINT32_MAX = unlimited; 0 while the slot is free */
     uint8_t kind;
     uint8_t flags;
+    /* The send fast path's bound: min(mb_limit, the system's high-water
+     * mark).  Below it an append needs neither the limit nor the mark
+     * checked; at it the general path decides (full, or a new mark) and
+     * raises it.  0 while the slot is free or new. */
+    uint32_t mb_mark;
     axi_actor_ext *ext;
 };
 
@@ -123,8 +123,9 @@ struct ax_system {
     uint32_t max_actors;
 
     /* actor table */
-    axi_actor **pages;
-    uint32_t npages, pages_cap;
+    axi_actor *actors;    /* reserved for slots_cap slots (table.c) */
+    uint32_t slots_cap;   /* reserved */
+    uint32_t slots_ready; /* committed (readable and writable) */
     uint32_t nslots;      /* slots ever used */
     axi_actor *free_list; /* recycled slots (LIFO) */
 
@@ -178,7 +179,7 @@ struct ax_system {
 
 static inline axi_actor *axi_actor_at(const ax_system *s, uint32_t index)
 {
-    return &s->pages[index >> AXI_PAGE_SHIFT][index & AXI_PAGE_MASK];
+    return &s->actors[index];
 }
 
 /* The live local actor named by `id`, or NULL.  id.node must be local. */
@@ -231,18 +232,29 @@ static inline void axi_rq_push(ax_system *s, axi_actor *a)
     s->rq_tail = a;
 }
 
-/* Append a node to a live actor's mailbox and make it runnable. */
-static inline void axi_enqueue(ax_system *s, axi_actor *a, axi_msg *m)
+/* Append a node to a live actor's mailbox (under its limit) and make it
+ * runnable.  The caller has checked mb_len < mb_mark, so the high-water
+ * mark cannot move. */
+static inline void axi_enqueue_below_mark(ax_system *s, axi_actor *a, axi_msg *m)
 {
     m->next = NULL;
     *a->mb_tailp = m;
     a->mb_tailp = &m->next;
-    if (AXI_UNLIKELY(++a->mb_len > s->mb_hwm))
-        s->mb_hwm = a->mb_len;
+    a->mb_len++;
     if (!(a->flags & AXI_AF_QUEUED)) {
         a->flags |= AXI_AF_QUEUED;
         axi_rq_push(s, a);
     }
+}
+
+/* The same for any length under the limit: keeps the high-water mark and
+ * raises the actor's fast-path bound to it. */
+static inline void axi_enqueue(ax_system *s, axi_actor *a, axi_msg *m)
+{
+    if (AXI_UNLIKELY(a->mb_len >= s->mb_hwm))
+        s->mb_hwm = a->mb_len + 1;
+    a->mb_mark = a->mb_limit < s->mb_hwm ? a->mb_limit : s->mb_hwm;
+    axi_enqueue_below_mark(s, a, m);
 }
 
 /* Copying send: validates, allocates, delivers (the general path). */

@@ -37,9 +37,10 @@ void axi_actor_end(ax_system *s, axi_actor *a, int reason)
 {
     ax_id id = axi_actor_id(a);
     /* From here the id is stale: sends to it fail, even from on_stop (and
-     * mb_limit 0 keeps forged even cookies off the send fast path). */
+     * mb_mark 0 keeps forged even cookies off the send fast path). */
     a->cookie++;
     a->mb_limit = 0;
+    a->mb_mark = 0;
     if (a->ext && a->ext->on_stop) {
         ax_ctx saved = s->ctx;
         int was = s->in_dispatch;
@@ -130,10 +131,10 @@ void axi_dispatch_run(void *arg)
         }
         ctx->actor = a;
         ctx->self = axi_actor_id(a);
-        uint32_t limit = batch < budget ? batch : budget;
-        uint32_t n = 0;
+        const uint32_t limit = batch < budget ? batch : budget;
+        uint32_t left = limit; /* counts down: one test per message */
         int ended = 0;
-        while (n < limit) {
+        while (left > 0) {
             axi_msg *m = a->mb_head;
             if (!m)
                 break;
@@ -146,13 +147,17 @@ void axi_dispatch_run(void *arg)
              * does not wait for it (nodes queued a lap ago are out of L1). */
             __builtin_prefetch(next);
             a->mb_len--;
-            n++;
+            left--;
             ctx->cur = m;
+            /* The handler cannot change the flags (it sees a const view;
+             * whatever takes the node away sets ctx->slow), so they are
+             * read once. */
+            const uint8_t mf = m->flags;
             /* A pill that reaches a reply slot is the answer it carries
              * (sent with ax_reply by the target), not a stop. */
-            if (AXI_UNLIKELY(m->flags & AXI_MF_CONTROL) &&
-                !(a->kind == AXI_KIND_REPLY && (m->flags & AXI_MF_POISON))) {
-                if (m->flags & AXI_MF_POISON) {
+            if (AXI_UNLIKELY(mf & AXI_MF_CONTROL) &&
+                !(a->kind == AXI_KIND_REPLY && (mf & AXI_MF_POISON))) {
+                if (mf & AXI_MF_POISON) {
                     delivered--; /* handled by axon, not by a handler */
                     axi_msg_dealloc(&s->pool, m);
                     axi_actor_end(s, a, AX_REASON_POISON);
@@ -166,7 +171,7 @@ void axi_dispatch_run(void *arg)
             /* One test for the rare cases: a payload with a free hook or
              * direct memory, or ctx->slow (a forward moved the node, or
              * ax_stop() was called). */
-            if (AXI_LIKELY(!(m->flags | ctx->slow))) {
+            if (AXI_LIKELY(!(mf | ctx->slow))) {
                 m->next = s->pool.free[m->cls];
                 s->pool.free[m->cls] = m;
                 continue;
@@ -186,6 +191,7 @@ void axi_dispatch_run(void *arg)
             if (s->shutdown_pending)
                 break; /* the handler shut the system down */
         }
+        const uint32_t n = limit - left;
         budget -= n;
         delivered += n;
         if (ended || (a->flags & AXI_AF_SUSPENDED)) {

@@ -106,6 +106,7 @@ int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data
     const axi_type_slot *t = check_type(s, type, data, size, &err);
     if (AXI_UNLIKELY(!t))
         return err;
+    axi_types_cache_put(&s->types, t); /* the fast path's next try hits */
     if (AXI_LIKELY(axi_is_local(s, to))) {
         /* Resolve the target before allocating: a stale id costs nothing. */
         axi_actor *a = axi_actor_lookup(s, to);
@@ -143,30 +144,19 @@ int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data
 AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t type,
                          const void *data, size_t size)
 {
-    /* The cache is reset to a never-matching slot when the system closes
-     * or the table rehashes, so neither needs a check here. */
-    const axi_type_slot **cached = &s->types.dcache[type & 7u];
-    const axi_type_slot *t = *cached;
-    if (AXI_UNLIKELY(t->id != type)) {
-        if (s->closed)
-            return SLOW;
-        t = axi_types_find(&s->types, type);
-        if (!t)
-            return SLOW;
-        *cached = t;
-    }
+    /* A miss (or a closed system: that empties the cache) goes to the
+     * general path, which refills it.  Keeping the probe out of here
+     * keeps this a short straight line. */
+    const axi_type_hot *t = &s->types.dcache[type & 7u];
     /* Varsize and oversized types carry AXI_SIZE_VAR, which no size equals. */
-    if (AXI_UNLIKELY(size != t->fast_size))
+    if (AXI_UNLIKELY(t->id != type || size != t->fast_size))
         return SLOW;
-    if (AXI_UNLIKELY(to.node != 0))
-        return SLOW;
-    if (AXI_UNLIKELY(to.index >= s->nslots))
+    if (AXI_UNLIKELY(to.node != 0 || to.index >= s->nslots))
         return SLOW;
     axi_actor *a = axi_actor_at(s, to.index);
-    /* Free slots have mb_limit 0: a forged even cookie fails here too. */
-    if (AXI_UNLIKELY(a->cookie != to.cookie))
-        return SLOW;
-    if (AXI_UNLIKELY(a->mb_len >= a->mb_limit))
+    /* Free and new slots have mb_mark 0: a forged even cookie fails here
+     * too, and so does a mailbox at its limit or at the high-water mark. */
+    if (AXI_UNLIKELY(a->cookie != to.cookie || a->mb_len >= a->mb_mark))
         return SLOW;
     /* NULL data is only valid for empty payloads. */
     if (AXI_UNLIKELY(!data) && size)
@@ -177,13 +167,12 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
     if (AXI_UNLIKELY(!m))
         return SLOW;
     s->pool.free[t->fast_cls] = m->next;
-    m->cls = t->fast_cls;
-    m->flags = t->mflags;
+    m->flags = t->mflags; /* a pooled node keeps its class for life */
     m->sender = *from;
     m->view.type = type;
     m->view.size = (uint32_t)size;
-    axi_copy_payload(m->view.data, data, size);
-    axi_enqueue(s, a, m);
+    axi_copy_payload(axi_msg_payload(m), data, size);
+    axi_enqueue_below_mark(s, a, m);
     return 0;
 }
 

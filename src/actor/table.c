@@ -1,24 +1,55 @@
-/* table.c - the actor table: pages of slots that never move, a LIFO list
- * of recycled slots, and the lazily allocated cold part of an actor. */
+/* table.c - the actor table: one reserved run of address space whose
+ * slots never move, committed a step at a time as it grows; a LIFO list of
+ * recycled slots; and the lazily allocated cold part of an actor.
+ *
+ * Reserving the whole table up front (like Erlang's process table) makes
+ * an id resolve with one load: actors[index].  Untouched slots cost
+ * address space only, not memory. */
+#include <sys/mman.h>
+
 #include "actor/actor_int.h"
 
-static int add_page(ax_system *s)
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+
+/* Slots committed per step: 4096 * 72 bytes is a whole number of 4 KiB
+ * pages, so every step starts on a page boundary. */
+#define COMMIT_SLOTS 4096u
+
+_Static_assert((COMMIT_SLOTS * sizeof(axi_actor)) % 4096u == 0, "commit step not page-sized");
+
+static int reserve(ax_system *s)
 {
-    if (s->npages == s->pages_cap) {
-        uint32_t ncap = s->pages_cap ? s->pages_cap * 2 : 16;
-        axi_actor **p = axi_realloc(s->alloc, s->pages, (size_t)s->pages_cap * sizeof *p,
-                                    (size_t)ncap * sizeof *p);
-        if (!p)
-            return AX_ENOMEM;
-        s->pages = p;
-        s->pages_cap = ncap;
-    }
-    /* Not zeroed: a slot is initialised when first handed out, which keeps
-     * untouched slots out of the resident set. */
-    axi_actor *page = axi_alloc(s->alloc, (size_t)AXI_PAGE_SIZE * sizeof *page);
-    if (!page)
+    /* Room for every live actor and as many ask reply slots again. */
+    uint64_t cap = (uint64_t)s->max_actors * 2u + COMMIT_SLOTS;
+    if (cap > UINT32_MAX)
+        cap = UINT32_MAX;
+    cap -= cap % COMMIT_SLOTS;
+    size_t bytes = (size_t)cap * sizeof(axi_actor);
+    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
         return AX_ENOMEM;
-    s->pages[s->npages++] = page;
+    s->actors = p;
+    s->slots_cap = (uint32_t)cap;
+    s->slots_ready = 0;
+    return 0;
+}
+
+/* Make the next COMMIT_SLOTS slots usable. */
+static int commit(ax_system *s)
+{
+    if (!s->actors) {
+        int rc = reserve(s);
+        if (rc)
+            return rc;
+    }
+    if (s->slots_ready == s->slots_cap)
+        return AX_EFULL;
+    char *at = (char *)(s->actors + s->slots_ready);
+    if (mprotect(at, (size_t)COMMIT_SLOTS * sizeof(axi_actor), PROT_READ | PROT_WRITE) != 0)
+        return AX_ENOMEM;
+    s->slots_ready += COMMIT_SLOTS;
     return 0;
 }
 
@@ -30,8 +61,8 @@ int axi_actor_new(ax_system *s, axi_actor **out)
     if (a) {
         s->free_list = a->rq_next;
     } else {
-        if (s->nslots == (uint64_t)s->npages * AXI_PAGE_SIZE) {
-            int rc = add_page(s);
+        if (s->nslots == s->slots_ready) {
+            int rc = commit(s);
             if (rc)
                 return rc;
         }
@@ -48,6 +79,7 @@ int axi_actor_new(ax_system *s, axi_actor **out)
     a->receive = NULL;
     a->mb_len = 0;
     a->mb_limit = UINT32_MAX;
+    a->mb_mark = 0;
     a->kind = AXI_KIND_FREE;
     a->flags = 0;
     a->ext = NULL;
@@ -69,6 +101,7 @@ void axi_actor_release(ax_system *s, axi_actor *a)
         s->stats.live_actors--;
     a->kind = AXI_KIND_FREE;
     a->mb_limit = 0;
+    a->mb_mark = 0;
     a->rq_next = s->free_list;
     s->free_list = a;
 }
@@ -82,10 +115,9 @@ axi_actor_ext *axi_actor_ext_get(ax_system *s, axi_actor *a)
 
 void axi_table_free(ax_system *s)
 {
-    for (uint32_t i = 0; i < s->npages; i++)
-        axi_free(s->alloc, s->pages[i], (size_t)AXI_PAGE_SIZE * sizeof(axi_actor));
-    axi_free(s->alloc, s->pages, (size_t)s->pages_cap * sizeof *s->pages);
-    s->pages = NULL;
-    s->npages = s->pages_cap = s->nslots = 0;
+    if (s->actors)
+        munmap(s->actors, (size_t)s->slots_cap * sizeof(axi_actor));
+    s->actors = NULL;
+    s->slots_cap = s->slots_ready = s->nslots = 0;
     s->free_list = NULL;
 }

@@ -124,6 +124,7 @@ static inline axi_msg *axi_msg_alloc(axi_pool *p, size_t n, uint8_t cls)
             m->view.data = axi_msg_payload(m);
     }
     if (AXI_LIKELY(m != NULL)) {
+        /* A pooled node's class was set when its chunk was carved. */
         m->cls = cls;
         m->flags = cls < AXI_NCLASSES ? 0 : AXI_MF_DIRECT;
     }
@@ -178,6 +179,16 @@ typedef struct axi_type_slot {
  * the fast path's size compare. */
 #define AXI_SIZE_VAR UINT32_MAX
 
+/* What the send fast path needs of a type, copied into its cache. */
+typedef struct axi_type_hot {
+    uint32_t id; /* 0: empty */
+    uint32_t fast_size;
+    uint8_t fast_cls;
+    uint8_t mflags;
+    uint16_t pad;
+    uint32_t pad2; /* 16 bytes: an index is a shift */
+} axi_type_hot;
+
 typedef struct axi_types {
     axi_type_slot *slots;
     uint32_t mask;  /* capacity - 1 */
@@ -189,9 +200,21 @@ typedef struct axi_types {
                                    NULL; reset to a never-matching slot on
                                    rehash and close */
     /* The send path's cache, direct-mapped by id: request and reply types
-     * (and a few more) stay cached together.  Same reset rules. */
-    const axi_type_slot *dcache[8];
+     * (and a few more) stay cached together.  Entries are copies, so a
+     * hit costs no pointer chase; a type's hot fields never change once
+     * registered.  Reset (id 0: never matches) on close. */
+    axi_type_hot dcache[8];
 } axi_types;
+
+/* Fill the send cache's entry for a slot. */
+static inline void axi_types_cache_put(axi_types *t, const axi_type_slot *s)
+{
+    axi_type_hot *h = &t->dcache[s->id & 7u];
+    h->id = s->id;
+    h->fast_size = s->fast_size;
+    h->fast_cls = s->fast_cls;
+    h->mflags = s->mflags;
+}
 
 int axi_types_init(axi_types *t, const ax_allocator *a);
 void axi_types_destroy(axi_types *t);

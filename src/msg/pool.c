@@ -58,12 +58,14 @@ axi_msg *axi_pool_refill(axi_pool *p, unsigned cls)
     axi_msg *head = p->free[cls];
     for (size_t i = count - 1; i >= 1; i--) {
         axi_msg *m = (axi_msg *)(nodes + i * node);
-        m->view.data = axi_msg_payload(m); /* fixed for the node's life */
+        m->view.data = axi_msg_payload(m); /* both fixed for the node's life */
+        m->cls = (uint8_t)cls;
         m->next = head;
         head = m;
     }
     p->free[cls] = head;
     axi_msg *m0 = (axi_msg *)nodes;
     m0->view.data = axi_msg_payload(m0);
+    m0->cls = (uint8_t)cls;
     return m0;
 }

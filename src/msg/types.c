@@ -12,8 +12,7 @@ static const axi_type_slot no_type = {.id = 0,
 void axi_types_uncache(axi_types *t)
 {
     t->cache = &no_type;
-    for (unsigned i = 0; i < sizeof t->dcache / sizeof t->dcache[0]; i++)
-        t->dcache[i] = &no_type;
+    memset(t->dcache, 0, sizeof t->dcache);
 }
 
 int axi_types_init(axi_types *t, const ax_allocator *a)
@@ -59,7 +58,7 @@ static int rehash(axi_types *t)
             slot_insert(ns, ncap - 1, &t->slots[i]);
     axi_free(t->alloc, t->slots, ((size_t)t->mask + 1) * sizeof *t->slots);
     t->slots = ns;
-    axi_types_uncache(t); /* slots moved */
+    t->cache = &no_type; /* slots moved (dcache holds copies) */
     t->mask = ncap - 1;
     return 0;
 }

@@ -497,6 +497,62 @@ static void test_payload_alignment(void **state)
 
 /* ---- mailbox limit ------------------------------------------------------ */
 
+/* The send fast path stops at each actor's mark (the lower of its limit
+ * and the system's high-water mark): the limit still holds after another
+ * actor raised the high-water mark far above it, and a mailbox growing
+ * past the mark keeps the high-water mark exact, sent in batches through
+ * both the context and the system entry points. */
+static void test_mailbox_mark_limit_and_hwm(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, NULL);
+    fx_rec big, small, late;
+    memset(&big, 0, sizeof big);
+    memset(&small, 0, sizeof small);
+    memset(&late, 0, sizeof late);
+    ax_id bid = fx_spawn_rec(f.sys, &big);
+    for (uint64_t i = 0; i < 40; i++)
+        tu_ok(fx_u64_send(f.sys, ax_id_nil(), bid, i));
+    assert_int_equal(fx_stats(f.sys).mailbox_hwm, 40);
+    ax_spawn_options so = {.mailbox_limit = 4};
+    ax_id sid;
+    tu_ok(ax_spawn(f.sys, fx_rec_receive, &small, &so, &sid));
+    int full = 0;
+    for (uint64_t i = 0; i < 10; i++) {
+        int rc = fx_u64_send(f.sys, ax_id_nil(), sid, i);
+        if (rc == AX_EFULL)
+            full++;
+        else
+            tu_ok(rc);
+    }
+    assert_int_equal(full, 6);
+    /* A third actor: below the mark on the fast path, then past it. */
+    ax_id lid = fx_spawn_rec(f.sys, &late);
+    for (uint64_t i = 0; i < 39; i++)
+        tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, i));
+    assert_int_equal(fx_stats(f.sys).mailbox_hwm, 40);
+    for (uint64_t i = 39; i < 45; i++) {
+        tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, i));
+        assert_int_equal(fx_stats(f.sys).mailbox_hwm, i + 1 > 40 ? i + 1 : 40);
+    }
+    fx_drain(&f);
+    assert_int_equal(big.n, 40);
+    assert_int_equal(small.n, 4);
+    assert_int_equal(late.n, 45);
+    for (uint64_t i = 0; i < 45; i++)
+        assert_int_equal(late.m[i].u64, i); /* in order across both paths */
+    /* Drained: the same actor may fill to its old length again without
+     * moving the mark. */
+    for (uint64_t i = 0; i < 45; i++)
+        tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, i));
+    assert_int_equal(fx_stats(f.sys).mailbox_hwm, 45);
+    tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, 45));
+    assert_int_equal(fx_stats(f.sys).mailbox_hwm, 46);
+    fx_drain(&f);
+    fx_close(&f);
+}
+
 static void test_mailbox_limit(void **state)
 {
     (void)state;
@@ -768,6 +824,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_small_sends_after_schedule),
         cmocka_unit_test(test_schedule_to_ended_actor),
         cmocka_unit_test(test_payload_alignment),
+        cmocka_unit_test(test_mailbox_mark_limit_and_hwm),
         cmocka_unit_test(test_mailbox_limit),
         cmocka_unit_test(test_send_type_errors),
         cmocka_unit_test(test_send_msg_in_place),

@@ -253,7 +253,7 @@ static void send_many_types_across_rehash(void **state)
     tu_ok(ax_msg_register_pod(sys, T_CACHED, "cached", 8, 8));
     msgt_fill(buf, T_CACHED, 8);
     tu_ok(ax_system_send(sys, ax_id_nil(), s.to, T_CACHED, buf, 8));
-    const axi_type_slot *cached = sys->types.dcache[T_CACHED & 7u];
+    const axi_type_hot *cached = &sys->types.dcache[T_CACHED & 7u];
     assert_int_equal(cached->id, T_CACHED);
     uint32_t mask = sys->types.mask;
     uint64_t want = 1;
