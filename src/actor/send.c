@@ -167,7 +167,7 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
     if (AXI_UNLIKELY(!m))
         return SLOW;
     s->pool.free[t->fast_cls] = m->next;
-    m->flags = t->mflags; /* a pooled node keeps its class for life */
+    m->flags = 0; /* fast types have no flags; the class is the node's for life */
     m->sender = *from;
     m->view.type = type;
     m->view.size = (uint32_t)size;

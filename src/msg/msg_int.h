@@ -183,10 +183,8 @@ typedef struct axi_type_slot {
 typedef struct axi_type_hot {
     uint32_t id; /* 0: empty */
     uint32_t fast_size;
-    uint8_t fast_cls;
-    uint8_t mflags;
-    uint16_t pad;
-    uint32_t pad2; /* 16 bytes: an index is a shift */
+    uint8_t fast_cls; /* AXI_CLS_NONE unless fast (then no node flags) */
+    uint8_t pad[7];   /* 16 bytes: an index is a shift */
 } axi_type_hot;
 
 typedef struct axi_types {
@@ -213,7 +211,6 @@ static inline void axi_types_cache_put(axi_types *t, const axi_type_slot *s)
     h->id = s->id;
     h->fast_size = s->fast_size;
     h->fast_cls = s->fast_cls;
-    h->mflags = s->mflags;
 }
 
 int axi_types_init(axi_types *t, const ax_allocator *a);

@@ -117,9 +117,11 @@ int axi_types_add(axi_types *t, const ax_msg_type *type)
         s.mflags |= AXI_MF_POISON;
     if (type->id == AXI_MSG_ASKDONE)
         s.mflags |= AXI_MF_ASKDONE;
-    /* Poison takes the general path: it must see whether its target is a
-     * suspended coroutine (which it then cancels). */
-    int fast = !varsize && s.cls < AXI_NCLASSES && type->id != AX_MSG_POISON;
+    /* Only plain fixed-size types take the send fast path, which then
+     * needs no flags from the type.  Poison takes the general path: it
+     * must see whether its target is a suspended coroutine (which it then
+     * cancels); so do types with a free hook. */
+    int fast = !varsize && s.cls < AXI_NCLASSES && s.mflags == 0;
     s.fast_size = fast ? rec.size : AXI_SIZE_VAR;
     s.fast_cls = fast ? s.cls : (uint8_t)AXI_CLS_NONE;
     t->recs[t->count++] = rec;
