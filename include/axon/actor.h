@@ -100,7 +100,8 @@ AX_EXTERN void *ax_ctx_state(const ax_ctx *ctx);
  * Errors: AX_EINVAL (data NULL with size > 0), AX_EUNKNOWNTYPE,
  * AX_EMSGSIZE, AX_ESTALE (target ended: counted as a dead letter),
  * AX_EFULL (target's mailbox limit: dead letter), AX_ENOROUTE (unknown
- * node: dead letter), AX_ECLOSED, AX_ENOMEM. */
+ * node: dead letter), AX_ELINKFULL (remote target: its link's outage
+ * buffer is full - dead letter), AX_ECLOSED, AX_ENOMEM. */
 AX_EXTERN int ax_send(ax_ctx *ctx, ax_id to, uint32_t type, const void *data,
                       size_t size);
 

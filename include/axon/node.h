@@ -153,7 +153,7 @@ typedef struct ax_link_stats {
     uint64_t peer_restarts; /* reconnects to a new process of the node */
     /* losses (every one also a dead letter of this system) */
     uint64_t lost_unconfirmed; /* sent to a peer process that died before confirming them */
-    uint64_t dropped_full;  /* refused: the link buffer was at max_buffer (AX_EFULL) */
+    uint64_t dropped_full;  /* refused: the link buffer was at max_buffer (AX_ELINKFULL) */
     uint64_t dropped_closed;/* never sent: node removed or system shut down */
     uint64_t undeliverable_in; /* received but dead-lettered here (unknown type,
                                   bad size, decode hook error, ended target) */

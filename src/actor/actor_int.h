@@ -101,6 +101,13 @@ struct ax_ctx {
  * success; returns an AX_E* code (the caller dead-letters) otherwise. */
 typedef int (*axi_route_fn)(void *arg, ax_id to, axi_msg *m);
 
+/* Remote send straight from the caller's bytes (no node, no copy), also
+ * installed by the links layer.  0 when sent, an AX_E* code (the caller
+ * dead-letters) on failure, or 1 when the caller must build a node and
+ * use the route hook instead (types that need serializing). */
+typedef int (*axi_route_bytes_fn)(void *arg, ax_id from, ax_id to, uint32_t type,
+                                  const void *data, size_t size);
+
 /* The links layer (src/net) plugs in through this table; every hook may
  * be NULL (no links: remote ids fail with AX_ENOROUTE). */
 typedef struct axi_net_hooks {
@@ -149,6 +156,7 @@ struct ax_system {
 
     /* links (src/net) */
     axi_route_fn route;
+    axi_route_bytes_fn route_bytes;
     void *route_arg;          /* also the arg of every net hook */
     const axi_net_hooks *net;
 
@@ -317,5 +325,21 @@ void axi_monitors_free(ax_system *s, axi_actor *a);
 int axi_post_init(ax_system *s);
 void axi_post_close(ax_system *s, int release_fd);
 void axi_behaviors_free(ax_system *s);
+
+/* The common case of axi_deliver() inline, for the links layer's decoder:
+ * a built node to a live local actor below its mark, in an open system,
+ * that is not a poison pill (a suspended coroutine must be cancelled).
+ * Returns 0 when it took the node, 1 when axi_deliver() must decide (it
+ * then counts whatever failure there is). */
+static inline int axi_deliver_local_fast(ax_system *s, ax_id to, axi_msg *m)
+{
+    if (AXI_UNLIKELY(s->closed || !axi_is_local(s, to) || (m->flags & AXI_MF_POISON)))
+        return 1;
+    axi_actor *a = axi_actor_lookup(s, to);
+    if (AXI_UNLIKELY(!a || a->mb_len >= a->mb_mark))
+        return 1;
+    axi_enqueue_below_mark(s, a, m);
+    return 0;
+}
 
 #endif /* AXI_ACTOR_INT_H */

@@ -124,6 +124,15 @@ int axi_send(ax_system *s, ax_id from, ax_id to, uint32_t type, const void *data
             axi_coro_cancel(s, a);
         return 0;
     }
+    if (s->route_bytes) {
+        /* Encoded straight from the caller's bytes: no node, no copy. */
+        int rc = s->route_bytes(s->route_arg, from, to, type, data, size);
+        if (rc <= 0) {
+            if (rc)
+                axi_dead_letter(s, from, to, type, rc);
+            return rc;
+        }
+    }
     axi_msg *m = axi_msg_build(s, from, type, data, size, &err);
     if (!m)
         return err;

@@ -38,7 +38,7 @@ static void update_events(axn_conn *c)
         ev |= AX_READABLE;
         if (c->write_blocked)
             ev |= c->want_write;
-        if (c->read_wants_write)
+        if (c->read_wants_write || axn_conn_tx_held(c))
             ev |= AX_WRITABLE;
         if (c->state == AXN_C_TLS)
             ev = c->want ? c->want : AX_READABLE;
@@ -346,6 +346,10 @@ static void drive_tls(axn_conn *c)
     }
     c->want = 0;
     axn_hs_begin(c);
+    /* Read-ahead may have taken the peer's first frames with its last
+     * handshake record: the socket will not say so again. */
+    if (c->state != AXN_C_CLOSED && c->ops->pending(c))
+        axn_ready_add(c);
     update_events(c);
 }
 
@@ -433,6 +437,7 @@ static void do_read(axn_conn *c)
      * returns one record per read, so it keeps reading until the socket
      * says EAGAIN (bounded: the rest waits for the next turn). */
     int max_reads = c->ssl ? 64 : 4;
+    int drained = 0;
     for (int i = 0; i < max_reads && !c->read_paused; i++) {
         size_t want = c->state != AXN_C_UP ? 4096 : c->ssl ? 16 * 1024 + 64 : AXN_IB_SIZE / 2;
         if (axn_conn_room(c, want)) {
@@ -445,6 +450,7 @@ static void do_read(axn_conn *c)
         if (r == AX_EAGAIN) {
             if (c->want == AX_WRITABLE)
                 c->read_wants_write = 1;
+            drained = 1;
             break;
         }
         if (r == 0) {
@@ -470,7 +476,10 @@ static void do_read(axn_conn *c)
         if (!c->ssl && (size_t)r < room)
             break; /* the socket is drained */
     }
-    if (c->ops->pending(c) && !c->read_paused)
+    /* Stopped early with bytes in the transport (TLS records read ahead):
+     * continue next turn.  After EAGAIN what it holds is a partial record
+     * that waits for the socket: the poller says when. */
+    if (!drained && !c->read_paused && c->ops->pending(c))
         axn_ready_add(c);
 }
 
@@ -503,7 +512,9 @@ void axn_conn_flush(axn_conn *c)
         }
         if (l)
             k += axn_outq_iov(&l->q, iov + k, AXN_MAX_IOV - k);
-        if (k == 0)
+        /* Nothing new, but the transport may hold bytes of the last
+         * flush: a writev of nothing writes them. */
+        if (k == 0 && !axn_conn_tx_held(c))
             break;
         size_t total = 0;
         for (int i = 0; i < k; i++)
@@ -529,7 +540,7 @@ void axn_conn_flush(axn_conn *c)
             axn_outq_sent(&l->q, done - from_hs);
             l->last_tx = ax_loop_now(c->net->loop);
         }
-        if (done < total) {
+        if (done < total || axn_conn_tx_held(c)) {
             /* A short write: the socket buffer is full. */
             c->write_blocked = 1;
             c->want_write = AX_WRITABLE;

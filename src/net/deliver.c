@@ -79,8 +79,60 @@ static AXI_NOINLINE int control(axn_link *l, const axn_hdr *h, const char *p)
     }
 }
 
-/* One user message: decode into a pooled node and enqueue it. */
-static inline int deliver(axn_link *l, ax_system *s, const axn_hdr *h, const char *p)
+/* The first frame of a type (or a type that is not the remembered one):
+ * find it and check that a peer may send it.  NULL when the frame was
+ * dead-lettered.  A plain, fixed-size, pooled type becomes the net's rx
+ * cache, which the input loop's fast path tests first. */
+static AXI_NOINLINE const axi_type_slot *rx_type(axn_link *l, ax_system *s, const axn_hdr *h)
+{
+    axn_net *n = l->net;
+    const axi_type_slot *t = axi_types_find(&s->types, h->type);
+    if (!t) {
+        undeliverable(l, h, s->closed ? AX_ECLOSED : AX_EUNKNOWNTYPE);
+        return NULL;
+    }
+    /* Axon's own types other than the poison pill carry pointers of this
+     * process (an ask's completion): from a peer they are forged.  (DOWN
+     * never gets here: it is a control frame.) */
+    if (h->type >= AX_MSG_SYSTEM_BASE && h->type != AX_MSG_POISON) {
+        undeliverable(l, h, AX_EUNKNOWNTYPE);
+        return NULL;
+    }
+    const ax_msg_type *rec = &s->types.recs[t->rec];
+    /* A payload with a free hook and no deserialize hook holds pointers:
+     * bytes from another process would be freed as if they were ours
+     * (the sending side refuses such types too). */
+    if (rec->free && !rec->deserialize) {
+        undeliverable(l, h, AX_EINVAL);
+        return NULL;
+    }
+    s->types.cache = t;
+    if (!rec->deserialize && !t->varsize && t->cls < AXI_NCLASSES && t->mflags == 0) {
+        n->rx_type = h->type;
+        n->rx_size = t->size;
+        n->rx_cls = t->cls;
+    }
+    return t;
+}
+
+/* A node the fast delivery did not take: the general path decides. */
+static AXI_NOINLINE void deliver_slow(axn_link *l, ax_system *s, ax_id to, axi_msg *m)
+{
+    ax_id from = m->sender;
+    uint32_t type = m->view.type;
+    int rc = axi_deliver(s, to, m);
+    if (rc != 0) {
+        /* axi_deliver counted it, except after shutdown. */
+        if (rc == AX_ECLOSED)
+            axi_dead_letter(s, from, to, type, rc);
+        l->st.undeliverable_in++;
+        axi_msg_drop(s, m);
+    }
+}
+
+/* One user message of any type: decode into a pooled node and enqueue it
+ * (the input loop's fast path handles the remembered plain type). */
+static AXI_NOINLINE int deliver(axn_link *l, ax_system *s, const axn_hdr *h, const char *p)
 {
     axn_net *n = l->net;
     /* The recipient must live here: frames are only sent to a node's own
@@ -88,28 +140,20 @@ static inline int deliver(axn_link *l, ax_system *s, const axn_hdr *h, const cha
     if (AXI_UNLIKELY(h->to.node != n->node && h->to.node != 0))
         return undeliverable(l, h, AX_ENOROUTE);
     const axi_type_slot *t = s->types.cache;
-    if (AXI_UNLIKELY(t->id != h->type)) {
-        t = axi_types_find(&s->types, h->type);
-        if (AXI_UNLIKELY(!t))
-            return undeliverable(l, h, s->closed ? AX_ECLOSED : AX_EUNKNOWNTYPE);
-        s->types.cache = t;
+    if (t->id != h->type) {
+        t = rx_type(l, s, h);
+        if (!t)
+            return 0;
     }
     ax_id to = {0, h->to.index, h->to.cookie};
     axi_msg *m;
-    /* Types that travel as their bytes are remembered: no record lookup. */
-    if (AXI_LIKELY(h->type == n->plain_rx_type) ||
-        !s->types.recs[t->rec].deserialize) {
-        n->plain_rx_type = h->type;
-        if (AXI_UNLIKELY(t->varsize ? h->size > AX_MSG_MAX_SIZE : h->size != t->size))
+    if (!s->types.recs[t->rec].deserialize) {
+        if (t->varsize ? h->size > AX_MSG_MAX_SIZE : h->size != t->size)
             return undeliverable(l, h, AX_EMSGSIZE);
         uint8_t cls = t->varsize ? axi_size_class(h->size) : t->cls;
         m = axi_msg_alloc(&s->pool, h->size, cls);
-        if (AXI_UNLIKELY(!m))
+        if (!m)
             return undeliverable(l, h, AX_ENOMEM);
-        /* The free list is a chain: fetch the next node now, not when the
-         * next frame needs it. */
-        if (cls < AXI_NCLASSES)
-            __builtin_prefetch(s->pool.free[cls], 1);
         m->view.size = h->size;
         axi_copy_payload(axi_msg_payload(m), p, h->size);
     } else {
@@ -127,29 +171,15 @@ static inline int deliver(axn_link *l, ax_system *s, const axn_hdr *h, const cha
     m->flags |= t->mflags;
     m->view.type = h->type;
     m->sender = h->from;
-    /* The common case inline (as axi_deliver does it): a live local actor
-     * under its limit; poison pills take the full path (a suspended
-     * coroutine actor must be cancelled). */
-    axi_actor *a = axi_actor_lookup(s, to);
-    if (AXI_LIKELY(a != NULL && a->mb_len < a->mb_limit && !s->closed &&
-                   h->type != AX_MSG_POISON)) {
-        axi_enqueue(s, a, m);
-        return 0;
-    }
-    int rc = axi_deliver(s, to, m);
-    if (rc != 0) {
-        /* axi_deliver counted it, except after shutdown. */
-        if (rc == AX_ECLOSED)
-            axi_dead_letter(s, h->from, to, h->type, rc);
-        l->st.undeliverable_in++;
-        axi_msg_drop(s, m);
-    }
+    if (axi_deliver_local_fast(s, to, m) != 0)
+        deliver_slow(l, s, to, m);
     return 0;
 }
 
 int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
 {
-    ax_system *s = l->net->sys;
+    axn_net *n = l->net;
+    ax_system *s = n->sys;
     const uint32_t max = l->cfg->max_frame;
     uint32_t frames = 0;
     uint64_t rx = 0;
@@ -183,10 +213,39 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             rc = 1; /* the rest waits for the next turn */
             break;
         }
-        axn_hdr_get(p, &h);
+        h.type = axn_get32(p + 4);
         pos += fl;
         frames++;
         rx += fl;
+        /* The fast path: the remembered plain, fixed-size type (never a
+         * control type, never type 0: rx_size starts at a size no frame
+         * has) for a local actor, with a pooled node at hand.  Everything
+         * else - and every failure - takes the general path below. */
+        uint32_t tnode = axn_get32(p + 20);
+        axi_msg *m = s->pool.free[n->rx_cls];
+        if (AXI_LIKELY(h.type == n->rx_type && h.size == n->rx_size && m != NULL &&
+                       (tnode == 0 || tnode == n->node))) {
+            to_ack += fl;
+            s->pool.free[n->rx_cls] = m->next;
+            /* The free list is a chain: fetch the next node now, not when
+             * the next frame needs it. */
+            __builtin_prefetch(m->next, 1);
+            m->flags = 0; /* a pooled node keeps its class; the type has no flags */
+            m->view.type = h.type;
+            m->view.size = h.size;
+            m->sender = axn_get_id(p + 8);
+            axi_copy_payload(axi_msg_payload(m), p + AXN_HDR, h.size);
+            ax_id to = {0, axn_get32(p + 24), axn_get32(p + 28)};
+            if (AXI_LIKELY(axi_deliver_local_fast(s, to, m) == 0))
+                continue;
+            deliver_slow(l, s, to, m);
+            if (AXI_UNLIKELY(c->state == AXN_C_CLOSED)) {
+                rc = -1; /* a dead-letter hook closed it */
+                break;
+            }
+            continue;
+        }
+        axn_hdr_get(p, &h);
         if (AXI_UNLIKELY(h.type == AX_MSG_DOWN || axn_is_control(h.type) || h.type == 0)) {
             c->ib_pos = pos;
             l->rx += rx;

@@ -119,7 +119,7 @@ int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const voi
     size_t len = AXN_HDR + size;
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;
-        return AX_EFULL;
+        return AX_ELINKFULL;
     }
     char *p = axn_outq_reserve(l->net, &l->q, len);
     if (!p)
@@ -129,8 +129,6 @@ int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const voi
         memcpy(p + AXN_HDR, payload, size);
     axn_outq_commit(&l->q, len);
     l->st.frames_out++;
-    if (l->q.bytes > l->st.buffered_hwm)
-        l->st.buffered_hwm = l->q.bytes;
     axn_link_dirty(l);
     return 0;
 }
@@ -236,7 +234,8 @@ void axn_link_up(axn_link *l, axn_conn *c)
         axn_log(n, AX_LOG_INFO, "link to node %u (%s) resumed: %llu bytes to send again",
                 l->node, c->peer, (unsigned long long)q->bytes);
     } else {
-        lost_ctx lc = {l, AX_ENOROUTE, 0, 0};
+        /* Written to the old process, never confirmed: AX_ELOST. */
+        lost_ctx lc = {l, AX_ELOST, 0, 0};
         axn_outq_drop_written(n, q, lost_frame, &lc);
         l->st.lost_unconfirmed += lc.count;
         if (l->peer_inc != 0) {

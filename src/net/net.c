@@ -71,6 +71,7 @@ static void net_free(void *arg)
     ax_system *s = n->sys;
     s->net = NULL;
     s->route = NULL;
+    s->route_bytes = NULL;
     s->route_arg = NULL;
     axi_free(n->alloc, n, sizeof *n);
 }
@@ -97,6 +98,7 @@ int axn_net_get(ax_system *sys, axn_net **out)
     n->alloc = sys->alloc;
     n->node = sys->node_id;
     n->log_level = AX_LOG_WARN;
+    n->rx_size = UINT32_MAX; /* the rx fast path matches nothing yet */
     n->orphan.node_id = 0;
     uint64_t seed[2] = {0, 0};
     if (axn_random(seed, sizeof seed) != 0) {
@@ -116,6 +118,7 @@ int axn_net_get(ax_system *sys, axn_net **out)
      * goes out in the same turn. */
     axi_loop_add_runner_last(n->loop, &n->runner);
     sys->route = axn_route;
+    sys->route_bytes = axn_route_bytes;
     sys->route_arg = n;
     sys->net = &n->hooks;
     *out = n;

@@ -86,6 +86,9 @@ typedef struct axn_outq {
     uint64_t unsent;        /* bytes from the send position on */
     uint64_t written;       /* session bytes handed to the transport */
     uint64_t confirmed;     /* session bytes the peer confirmed */
+    /* The most bytes ever retained, noted whenever the queue shrinks (not
+     * on every append: the mark is max(hwm, bytes) at any time). */
+    uint64_t hwm;
 } axn_outq;
 
 /* Room for a frame of `len` bytes at the tail (slow path of reserve). */
@@ -184,7 +187,21 @@ struct axn_conn {
     int pending;             /* accepted, handshake not done (net->pending) */
     char peer[128];          /* for logs */
     char err_text[160];      /* transport error detail (TLS) */
+    /* TLS (tls.c): records encrypted but not yet written.  A flush
+     * encrypts the queue record by record into this buffer and writes it
+     * with one send, not one send per 16 KiB record. */
+    char *tx;
+    size_t tx_len, tx_pos, tx_cap;
+    int tx_batch;            /* inside a writev: hold records for one send */
+    int tx_err;              /* a failed send (AX_E*), reported by the next write */
 };
+
+/* The transport holds bytes it could not write yet (TLS records): the
+ * connection must wait for writable even with nothing else to send. */
+static inline int axn_conn_tx_held(const axn_conn *c)
+{
+    return c->tx_len > c->tx_pos;
+}
 
 /* Dial for link l (the link's address). */
 int axn_conn_dial(axn_link *l);
@@ -240,8 +257,8 @@ struct axn_link {
 
 axn_link *axn_link_find(const axn_net *n, uint32_t node);
 int axn_link_new(axn_net *n, uint32_t node, axn_cfg *cfg, axn_link **out);
-/* Queue a frame; the payload comes from `enc` (size bytes).  AX_EFULL at
- * the buffer bound. */
+/* Queue a frame of `size` payload bytes.  AX_ELINKFULL at the buffer
+ * bound (max_buffer), AX_ENOMEM. */
 int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const void *payload,
                      size_t size);
 /* Mark the link as having output for the runner. */
@@ -323,7 +340,11 @@ struct axn_net {
     uint32_t cache_node;
     axn_link *cache_link;
     uint32_t plain_type;     /* last type sent that travels as its bytes */
-    uint32_t plain_rx_type;  /* last type received that travels as its bytes */
+    /* The last plain (no deserialize hook), fixed-size, pooled type
+     * received: the input loop's fast path (deliver.c).  rx_size starts
+     * at UINT32_MAX, which no frame's size equals. */
+    uint32_t rx_type, rx_size;
+    uint8_t rx_cls;
     axn_link *dirty;         /* links with output to write */
     axn_conn *conns;         /* every connection */
     axn_conn *ready;         /* connections with buffered input */
@@ -348,6 +369,8 @@ struct axn_net {
 
 /* node.c / net.c internals shared with each other. */
 int axn_route(void *arg, ax_id to, axi_msg *m);
+int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *data,
+                    size_t size);
 int axn_runner_pending(void *arg);
 void axn_runner_run(void *arg);
 void axn_reap(axn_net *n);

@@ -138,9 +138,10 @@ static AXI_NOINLINE int put_special(axn_net *n, axn_link *l, ax_id to, axi_msg *
         return axn_link_put_raw(l, type, from, to, buf, sizeof buf);
     }
     /* A payload that owns resources (a free hook) but has no serialize
-     * hook holds pointers: its bytes mean nothing in another process. */
+     * hook holds pointers: its bytes mean nothing in another process.
+     * Nor do those of an ask's completion (axon's own, always local). */
     const ax_msg_type *rec = ax_msg_type_find(s, type);
-    if (rec && rec->free && !rec->serialize)
+    if ((rec && rec->free && !rec->serialize) || type == AXI_MSG_ASKDONE)
         return AX_EINVAL;
     /* A type with a serialize hook: encode straight into the queue. */
     long need = ax_msg_encode(s, type, m->view.data, m->view.size, NULL, 0);
@@ -151,7 +152,7 @@ static AXI_NOINLINE int put_special(axn_net *n, axn_link *l, ax_id to, axi_msg *
     size_t len = AXN_HDR + (size_t)need;
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;
-        return AX_EFULL;
+        return AX_ELINKFULL;
     }
     char *p = axn_outq_reserve(n, &l->q, len);
     if (!p)
@@ -166,56 +167,100 @@ static AXI_NOINLINE int put_special(axn_net *n, axn_link *l, ax_id to, axi_msg *
     return 0;
 }
 
-int axn_route(void *arg, ax_id to, axi_msg *m)
+/* Whether `type` travels as its bytes (no serialize or free hook, not
+ * DOWN or an ask's completion).  That never changes once a type is
+ * registered, so the answer for the last such type is kept. */
+static int travels_plain(axn_net *n, uint32_t type)
 {
-    axn_net *n = arg;
+    if (type == n->plain_type)
+        return 1;
+    const axi_type_slot *t = axi_types_find(&n->sys->types, type);
+    const ax_msg_type *rec = t ? &n->sys->types.recs[t->rec] : NULL;
+    if (!rec || rec->serialize || rec->free || type == AX_MSG_DOWN || type == AXI_MSG_ASKDONE)
+        return 0;
+    n->plain_type = type;
+    return 1;
+}
+
+static inline ax_id global_from(const axn_net *n, ax_id from)
+{
+    if (from.node == 0 && from.cookie != 0)
+        from.node = n->node;
+    return from;
+}
+
+/* Everything but the hot case: another node than the last one, a type
+ * not yet known to travel as its bytes (or one that does not), a full
+ * queue, an oversized payload, a new block.  Takes the node on success. */
+static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
+{
     axn_link *l = n->cache_link;
-    if (AXI_UNLIKELY(n->cache_node != to.node || !l)) {
+    if (n->cache_node != to.node || !l) {
         l = route_lookup(n, to.node);
         if (!l)
             return AX_ENOROUTE;
     }
-    ax_id from = m->sender;
-    if (from.node == 0 && from.cookie != 0)
-        from.node = n->node;
+    ax_id from = global_from(n, m->sender);
     int rc;
-    /* Whether a type travels as its bytes never changes once registered,
-     * so the answer for the last type seen is kept. */
-    if (AXI_UNLIKELY(m->view.type != n->plain_type)) {
-        const axi_type_slot *t = axi_types_find(&n->sys->types, m->view.type);
-        const ax_msg_type *rec = t ? &n->sys->types.recs[t->rec] : NULL;
-        if (rec && !rec->serialize && !rec->free && m->view.type != AX_MSG_DOWN)
-            n->plain_type = m->view.type;
-    }
-    if (AXI_UNLIKELY(m->view.type != n->plain_type)) {
+    if (!travels_plain(n, m->view.type)) {
         rc = put_special(n, l, to, m, from);
     } else {
         uint32_t size = m->view.size;
-        size_t len = AXN_HDR + size;
-        if (AXI_UNLIKELY(size > l->max_payload))
+        if (size > l->max_payload)
             return AX_EMSGSIZE;
-        if (AXI_UNLIKELY(l->q.bytes + len > l->max_buffer)) {
-            l->st.dropped_full++;
-            return AX_EFULL;
-        }
-        char *p = axn_outq_reserve(n, &l->q, len);
-        if (AXI_UNLIKELY(!p))
-            return AX_ENOMEM;
-        /* Where the next frame will go: fetch it for writing now. */
-        __builtin_prefetch(p + len + 128, 1);
-        axn_hdr_put(p, size, m->view.type, from, to);
-        axi_copy_payload(p + AXN_HDR, m->view.data, size);
-        axn_outq_commit(&l->q, len);
-        l->st.frames_out++;
-        if (AXI_UNLIKELY(l->q.bytes > l->st.buffered_hwm))
-            l->st.buffered_hwm = l->q.bytes;
-        if (!l->in_dirty)
-            axn_link_dirty(l);
-        rc = 0;
+        rc = axn_link_put_raw(l, m->view.type, from, to, m->view.data, size);
     }
     if (rc == 0)
         axi_msg_drop(n->sys, m);
     return rc;
+}
+
+/* A copying send to a remote id (axi_send): a plain type is encoded from
+ * the caller's bytes, with no node and no extra copy; other types ask the
+ * core for a node (1), which then goes through axn_route. */
+int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *data,
+                    size_t size)
+{
+    axn_net *n = arg;
+    axn_link *l = n->cache_link;
+    if (n->cache_node != to.node || !l) {
+        l = route_lookup(n, to.node);
+        if (!l)
+            return AX_ENOROUTE;
+    }
+    if (!travels_plain(n, type))
+        return 1;
+    if (size > l->max_payload)
+        return AX_EMSGSIZE;
+    return axn_link_put_raw(l, type, global_from(n, from), to, data, size);
+}
+
+int axn_route(void *arg, ax_id to, axi_msg *m)
+{
+    axn_net *n = arg;
+    axn_link *l = n->cache_link;
+    const uint32_t type = m->view.type, size = m->view.size;
+    const size_t len = AXN_HDR + (size_t)size;
+    /* The hot case in one test each: the last node (cache_link is set
+     * whenever cache_node is, and node 0 never routes), the last plain
+     * type, room in the queue's bound and in its tail block. */
+    if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type))
+        return route_slow(n, to, m);
+    axn_block *t = l->q.tail;
+    if (AXI_UNLIKELY(size > l->max_payload || l->q.bytes + len > l->max_buffer || !t ||
+                     t->cap - t->len < len))
+        return route_slow(n, to, m);
+    char *p = t->data + t->len;
+    /* Where the next frame will go: fetch it for writing now. */
+    __builtin_prefetch(p + len + 128, 1);
+    axn_hdr_put(p, size, type, global_from(n, m->sender), to);
+    axi_copy_payload(p + AXN_HDR, m->view.data, size);
+    axn_outq_commit(&l->q, len);
+    l->st.frames_out++;
+    if (!l->in_dirty)
+        axn_link_dirty(l);
+    axi_msg_drop(n->sys, m);
+    return 0;
 }
 
 /* ---- the runner ------------------------------------------------------- */
@@ -505,6 +550,9 @@ static void link_stats(const axn_link *l, ax_link_stats *out)
     out->node_id = l->node;
     out->state = (uint32_t)l->state;
     out->buffered_bytes = l->q.bytes;
+    /* The queue notes its mark only when it shrinks (outq.c): the bytes
+     * held now may be above it. */
+    out->buffered_hwm = l->q.hwm > l->q.bytes ? l->q.hwm : l->q.bytes;
     out->unconfirmed = l->q.written - l->q.confirmed;
 }
 

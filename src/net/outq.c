@@ -112,6 +112,13 @@ void axn_outq_sent(axn_outq *q, size_t n)
     q->send_off = off;
 }
 
+/* The queue is about to shrink: keep its high-water mark. */
+static inline void note_hwm(axn_outq *q)
+{
+    if (q->bytes > q->hwm)
+        q->hwm = q->bytes;
+}
+
 /* Release head blocks that hold nothing retained any more. */
 static void release_head(axn_net *n, axn_outq *q)
 {
@@ -141,6 +148,7 @@ void axn_outq_confirm(axn_net *n, axn_outq *q, uint64_t total)
         total = q->written;
     if (total <= q->confirmed)
         return;
+    note_hwm(q);
     uint64_t k = total - q->confirmed;
     q->confirmed = total;
     q->bytes -= k;
@@ -188,6 +196,7 @@ static void drop_head(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg, int w
         axn_hdr_get(p, &h);
         fn(arg, &h, written);
     }
+    note_hwm(q);
     q->head_off += len;
     q->bytes -= len;
     release_head(n, q);
@@ -212,6 +221,7 @@ uint64_t axn_outq_drop_written(axn_net *n, axn_outq *q, axn_frame_fn fn, void *a
 
 void axn_outq_drop_all(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg)
 {
+    note_hwm(q);
     uint64_t pos = q->confirmed;
     axn_block *b = q->head;
     uint32_t off = q->head_off;

@@ -9,10 +9,17 @@
  * OpenSSL talks to the socket through a small BIO of ours that uses
  * send(MSG_NOSIGNAL)/recv, so a peer that vanished is an error, never a
  * SIGPIPE (the library must not touch process-wide signal settings).
- * Writes take the link's blocks one SSL_write each (partial writes
- * enabled, buffers allowed to move between retries, as the queue keeps
- * unsent bytes unchanged); data already decrypted counts as pending input
- * for the loop. */
+ *
+ * System calls, not the cipher, were what made TLS links slow: OpenSSL
+ * writes every record (at most 16 KiB) with its own send and, without
+ * read-ahead, reads every record with two recv calls (header, body).  So:
+ *   - the BIO appends records to the connection's tx buffer; a flush
+ *     encrypts the link's queue into it and writes it with one send per
+ *     AXN_TLS_TX_BATCH bytes (bytes the socket does not take stay there,
+ *     and the connection waits for writable: axn_conn_tx_held);
+ *   - read-ahead with a AXN_TLS_RX_BUF buffer: one recv takes several
+ *     records, which SSL_read then decrypts without touching the socket.
+ * Data already buffered counts as pending input for the loop. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,28 +39,79 @@ typedef struct tls_ctx {
 
 /* ---- the socket BIO --------------------------------------------------- */
 
-static int bio_write(BIO *b, const char *buf, int len)
+/* Encrypted bytes written with one send, at most (a flush of a long queue
+ * sends every this many bytes, so the buffer stays bounded). */
+#define AXN_TLS_TX_BATCH (256u * 1024u)
+/* OpenSSL's read buffer with read-ahead: a few records per recv.  Each
+ * TLS connection, authenticated or not, costs this much once it reads. */
+#define AXN_TLS_RX_BUF (64u * 1024u)
+
+/* Write what c->tx holds: 0 all written, AX_EAGAIN the socket is full
+ * (the rest stays), or AX_ESYS (c->tx_err and c->err_text say why; errno
+ * is the send's). */
+static int tx_flush(axn_conn *c)
 {
-    int fd = (int)(intptr_t)BIO_get_data(b);
-    BIO_clear_retry_flags(b);
-    for (;;) {
-        ssize_t w = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
-        if (w >= 0)
-            return (int)w;
+    while (c->tx_pos < c->tx_len) {
+        ssize_t w = send(c->fd, c->tx + c->tx_pos, c->tx_len - c->tx_pos, MSG_NOSIGNAL);
+        if (w >= 0) {
+            c->tx_pos += (size_t)w;
+            continue;
+        }
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
-            BIO_set_retry_write(b);
+            return AX_EAGAIN;
+        int e = errno;
+        snprintf(c->err_text, sizeof c->err_text, "%s", strerror(e));
+        c->tx_err = AX_ESYS;
+        errno = e;
+        return AX_ESYS;
+    }
+    c->tx_pos = c->tx_len = 0;
+    return 0;
+}
+
+static int bio_write(BIO *b, const char *buf, int len)
+{
+    axn_conn *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (c->tx_err) {
+        errno = EPIPE;
         return -1;
     }
+    size_t n = (size_t)len;
+    if (c->tx_len + n > c->tx_cap && c->tx_pos > 0) {
+        memmove(c->tx, c->tx + c->tx_pos, c->tx_len - c->tx_pos);
+        c->tx_len -= c->tx_pos;
+        c->tx_pos = 0;
+    }
+    if (c->tx_len + n > c->tx_cap) {
+        size_t ncap = c->tx_cap ? c->tx_cap : 16 * 1024;
+        while (ncap < c->tx_len + n)
+            ncap *= 2;
+        char *nb = axi_realloc(c->net->alloc, c->tx, c->tx_cap, ncap);
+        if (!nb) {
+            errno = ENOMEM;
+            return -1;
+        }
+        c->tx = nb;
+        c->tx_cap = ncap;
+    }
+    memcpy(c->tx + c->tx_len, buf, n);
+    c->tx_len += n;
+    /* Outside a flush (handshake, alerts): out at once.  A full socket
+     * keeps the bytes; the connection then waits for writable. */
+    if (!c->tx_batch && tx_flush(c) == AX_ESYS)
+        return -1;
+    return len;
 }
 
 static int bio_read(BIO *b, char *buf, int len)
 {
-    int fd = (int)(intptr_t)BIO_get_data(b);
+    axn_conn *c = BIO_get_data(b);
     BIO_clear_retry_flags(b);
     for (;;) {
-        ssize_t r = recv(fd, buf, (size_t)len, 0);
+        ssize_t r = recv(c->fd, buf, (size_t)len, 0);
         if (r >= 0)
             return (int)r;
         if (errno == EINTR)
@@ -131,7 +189,11 @@ int axn_tls_ctx_new(const ax_link_options *o, int server, void **out, char *err,
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
     SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_IGNORE_UNEXPECTED_EOF);
+    /* Buffers are kept (no SSL_MODE_RELEASE_BUFFERS): a busy link would
+     * free and allocate them on every read and write. */
     SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(c, 1);
+    SSL_CTX_set_default_read_buffer_len(c, AXN_TLS_RX_BUF);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     /* AES-128-GCM first: with AES-NI the cheapest AEAD per byte, and links
      * move many bytes. */
@@ -170,7 +232,7 @@ int axn_tls_attach(axn_conn *c)
         SSL_free(ssl);
         return AX_ENOMEM;
     }
-    BIO_set_data(b, (void *)(intptr_t)c->fd);
+    BIO_set_data(b, c);
     SSL_set_bio(ssl, b, b);
     if (c->dialer)
         SSL_set_connect_state(ssl);
@@ -220,15 +282,30 @@ static int tls_result(axn_conn *c, int ret)
 
 static int tls_start(axn_conn *c)
 {
+    int rc = tx_flush(c);
+    if (rc == AX_EAGAIN) {
+        c->want = AX_WRITABLE;
+        return AX_EAGAIN;
+    }
+    if (rc)
+        return rc;
     ERR_clear_error();
     int ret = SSL_do_handshake(c->ssl);
-    if (ret == 1)
+    if (ret == 1) {
+        if (axn_conn_tx_held(c)) {
+            /* Our last handshake message is still to be written. */
+            c->want = AX_WRITABLE;
+            return AX_EAGAIN;
+        }
         return 0;
-    int rc = tls_result(c, ret);
+    }
+    rc = tls_result(c, ret);
     if (rc == 0) {
         snprintf(c->err_text, sizeof c->err_text, "connection closed during the TLS handshake");
         return AX_ESYS;
     }
+    if (rc == AX_EAGAIN && axn_conn_tx_held(c))
+        c->want = AX_WRITABLE; /* first write what we have, then read */
     return rc;
 }
 
@@ -244,13 +321,37 @@ static long tls_read(axn_conn *c, void *buf, size_t cap)
 
 static long tls_writev(axn_conn *c, const struct iovec *iov, int n)
 {
+    if (c->tx_err)
+        return c->tx_err;
+    /* Records from the last flush first: the stream stays in order. */
+    int rc = tx_flush(c);
+    if (rc == AX_EAGAIN) {
+        c->want = AX_WRITABLE;
+        return AX_EAGAIN;
+    }
+    if (rc)
+        return rc;
     /* With partial writes enabled SSL_write returns after each record:
      * keep going until everything is taken or the socket is full. */
     size_t total = 0;
-    for (int i = 0; i < n; i++) {
+    int blocked = 0, err = 0;
+    c->tx_batch = 1;
+    for (int i = 0; i < n && !blocked && !err; i++) {
         const char *p = iov[i].iov_base;
         size_t left = iov[i].iov_len;
         while (left > 0) {
+            if (c->tx_len - c->tx_pos >= AXN_TLS_TX_BATCH) {
+                rc = tx_flush(c);
+                if (rc == AX_EAGAIN) {
+                    c->want = AX_WRITABLE;
+                    blocked = 1;
+                    break;
+                }
+                if (rc) {
+                    err = rc;
+                    break;
+                }
+            }
             size_t w = 0;
             ERR_clear_error();
             int ret = SSL_write_ex(c->ssl, p, left, &w);
@@ -260,16 +361,30 @@ static long tls_writev(axn_conn *c, const struct iovec *iov, int n)
                 left -= w;
                 continue;
             }
-            int rc = tls_result(c, ret);
-            if (total > 0 && rc == AX_EAGAIN)
-                return (long)total; /* the rest is offered again */
-            if (rc == 0) {
+            rc = tls_result(c, ret);
+            if (rc == AX_EAGAIN) {
+                blocked = 1;
+            } else if (rc == 0) {
                 snprintf(c->err_text, sizeof c->err_text, "connection closed");
-                return AX_ESYS;
+                err = AX_ESYS;
+            } else {
+                err = rc;
             }
-            return rc;
+            break;
         }
     }
+    c->tx_batch = 0;
+    if (!err) {
+        /* One send for everything encrypted; what the socket does not
+         * take is held (the caller sees axn_conn_tx_held). */
+        rc = tx_flush(c);
+        if (rc != 0 && rc != AX_EAGAIN)
+            err = rc;
+    }
+    if (err)
+        return err;
+    if (total == 0 && blocked)
+        return AX_EAGAIN;
     return (long)total;
 }
 
@@ -284,6 +399,9 @@ static void tls_close(axn_conn *c)
         SSL_free(c->ssl);
         c->ssl = NULL;
     }
+    axi_free(c->net->alloc, c->tx, c->tx_cap);
+    c->tx = NULL;
+    c->tx_len = c->tx_pos = c->tx_cap = 0;
 }
 
 const axn_stream_ops axn_tls_ops = {"tls", tls_start, tls_read, tls_writev, tls_pending,

@@ -42,22 +42,34 @@ static inline int axn_is_control(uint32_t type)
     return type >= AXN_T_HELLO && type <= AXN_T_BYE;
 }
 
-/* ---- little-endian helpers: byte-exact on every host; compilers turn
- * them into plain loads and stores on little-endian machines. ---------- */
+/* ---- little-endian helpers: byte-exact on every host.  On a
+ * little-endian host each is one unaligned load or store (memcpy): the
+ * byte-by-byte form is not always merged by the compiler (a value
+ * computed under a condition was stored a byte at a time). ---------- */
 
 static inline void axn_put32(void *p, uint32_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
     unsigned char *b = p;
     b[0] = (unsigned char)v;
     b[1] = (unsigned char)(v >> 8);
     b[2] = (unsigned char)(v >> 16);
     b[3] = (unsigned char)(v >> 24);
+#endif
 }
 
 static inline uint32_t axn_get32(const void *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
     const unsigned char *b = p;
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+#endif
 }
 
 static inline void axn_put64(void *p, uint64_t v)

@@ -1,9 +1,10 @@
 /* badinput_test.c - bad input to a node process's port (argv[1]: tcp,
  * unix, tls): garbage, a wrong protocol version, a wrong secret, an id
  * conflict, and - after a handshake done by hand - truncated, oversized
- * and malformed frames and an unknown type; with TLS, an untrusted
- * certificate.  The node must close each such connection, keep running,
- * keep its other links, and count each in its statistics. */
+ * and malformed frames, an unknown type and a forged axon-internal type;
+ * with TLS, an untrusted certificate.  The node must close each such
+ * connection (or dead-letter the frame), keep running, keep its other
+ * links, and count each in its statistics. */
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "actor/actor_int.h" /* AXI_MSG_ASKDONE, axi_askdone */
 #include "mp_util.h"
 #include "net/handshake.h"
 
@@ -184,6 +186,18 @@ static void test_bad_input(void **state)
         put_all(fd, fr, AXN_HDR);
         usleep(200 * 1000); /* let it arrive before our close resets the stream */
         close(fd);
+        /* 9. A forged ask completion (axon's own type, whose payload holds
+         * pointers of the node's process) to a live actor: a dead letter,
+         * never run - the node must not follow our pointers. */
+        fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
+        char ad[AXN_HDR + sizeof(axi_askdone)];
+        ax_id echo = resolve("echo", 0);
+        ax_id echo_there = {2, echo.index, echo.cookie};
+        axn_hdr_put(ad, sizeof(axi_askdone), AXI_MSG_ASKDONE, from, echo_there);
+        memset(ad + AXN_HDR, 0x41, sizeof(axi_askdone));
+        put_all(fd, ad, sizeof ad);
+        usleep(200 * 1000);
+        close(fd);
     } else {
         /* An untrusted certificate: this process tries with a rogue one. */
         ax_link_options lo = E.lo;
@@ -205,7 +219,8 @@ static void test_bad_input(void **state)
         assert_int_equal(refusals, 3); /* garbage, version, conflict */
         assert_int_equal(auth, 1);
         assert_int_equal(bad, 3);      /* truncated, oversized, malformed */
-        assert_true(after.undeliverable_in - before.undeliverable_in >= 1);
+        /* the unknown type and the forged completion */
+        assert_true(after.undeliverable_in - before.undeliverable_in >= 2);
     } else {
         assert_true(auth >= 1);        /* the rogue certificate */
     }

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "actor/actor_int.h" /* AXI_MSG_ASKDONE, axi_askdone */
+
 typedef struct cnt {
     nt_sink *s;
     size_t want;
@@ -166,7 +168,8 @@ static void count_dl(void *arg, const ax_dead_letter *dl)
     last_dl_reason = dl->reason;
 }
 
-/* Past max_buffer, sends fail with AX_EFULL and are dead letters. */
+/* Past max_buffer, sends fail with AX_ELINKFULL (not AX_EFULL, which is
+ * a full mailbox) and are dead letters with that reason. */
 static void test_buffer_bound(void **state)
 {
     (void)state;
@@ -195,7 +198,7 @@ static void test_buffer_bound(void **state)
         int rc = ax_system_send(sys, ax_id_nil(), to, NT_MSG_SEQ, &i, 8);
         if (rc == 0)
             ok++;
-        else if (rc == AX_EFULL)
+        else if (rc == AX_ELINKFULL)
             full++;
         else
             fail_msg("send: %s", ax_errname(rc));
@@ -203,7 +206,7 @@ static void test_buffer_bound(void **state)
     assert_int_equal(ok, 64 * 1024 / 40);
     assert_int_equal(full, 10000 - ok);
     assert_int_equal(dead_letters, full);
-    assert_int_equal(last_dl_reason, AX_EFULL);
+    assert_int_equal(last_dl_reason, AX_ELINKFULL);
     ax_link_stats st;
     tu_ok(ax_node_stats(sys, 1, &st));
     assert_int_equal(st.dropped_full, full);
@@ -211,6 +214,7 @@ static void test_buffer_bound(void **state)
     /* Removing the node dead-letters what waited. */
     tu_ok(ax_node_remove(sys, 1));
     assert_int_equal(dead_letters, 10000);
+    assert_int_equal(last_dl_reason, AX_ENOROUTE); /* never written */
     tu_assert_err(ax_system_send(sys, ax_id_nil(), to, NT_MSG_SEQ, &ok, 8), AX_ENOROUTE);
     tu_ok(ax_system_free(sys));
     tu_ok(ax_loop_free(loop));
@@ -283,7 +287,7 @@ static void test_slow_reader(void **state)
             int rc = ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_BLOB, buf, 16384);
             if (rc == 0)
                 accepted++;
-            else if (rc == AX_EFULL)
+            else if (rc == AX_ELINKFULL)
                 refused++;
             else
                 fail_msg("send: %s", ax_errname(rc));
@@ -587,6 +591,27 @@ static void test_hooks(void **state)
     tu_assert_err(ax_system_send(p.b, ax_id_nil(), remote(rid, 1), 301, &m, sizeof m), AX_EINVAL);
     assert_int_equal(frees, 2); /* a failed send leaves the payload with the caller */
     free(m.text);
+    /* The receiver refuses such a type too: b sends 302 as plain bytes,
+     * a registered it with a free hook and no deserialize hook - a's free
+     * hook must never run on pointers of another process. */
+    t.id = 302;
+    tu_ok(ax_msg_register(p.a, &t));
+    ax_msg_type bytes = t;
+    bytes.free = NULL;
+    tu_ok(ax_msg_register(p.b, &bytes));
+    ax_link_stats before, after;
+    tu_ok(ax_node_stats(p.a, 0, &before));
+    named forged = {(char *)(uintptr_t)0x10, 1};
+    tu_ok(ax_system_send(p.b, ax_id_nil(), remote(rid, 1), 302, &forged, sizeof forged));
+    nt_spin(&p, 50);
+    tu_ok(ax_node_stats(p.a, 0, &after));
+    assert_int_equal(after.undeliverable_in - before.undeliverable_in, 1);
+    assert_int_equal(frees, 2);
+    /* Nor does an ask's completion cross a link (it holds pointers). */
+    axi_askdone d;
+    memset(&d, 0, sizeof d);
+    tu_assert_err(ax_system_send(p.b, ax_id_nil(), remote(rid, 1), AXI_MSG_ASKDONE, &d, sizeof d),
+                  AX_EINVAL);
     nt_pair_close(&p);
 }
 

@@ -105,9 +105,9 @@ static void on_dl(void *arg, const ax_dead_letter *dl)
 {
     env *e = arg;
     e->dl_total++;
-    if (dl->reason == AX_ENOROUTE)
-        e->dl_noroute++;
-    if (dl->reason == AX_EFULL)
+    if (dl->reason == AX_ELOST)
+        e->dl_lost++;
+    if (dl->reason == AX_ELINKFULL)
         e->dl_full++;
 }
 

@@ -29,7 +29,7 @@ typedef struct env {
     ax_loop *loop;
     ax_system *sys;
     ax_link_options lo;
-    uint64_t dl_noroute, dl_full, dl_total;
+    uint64_t dl_lost, dl_full, dl_total;
 } env;
 extern env E;
 int env_setup(void **state);

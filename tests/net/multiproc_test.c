@@ -197,7 +197,7 @@ static void test_kill_restart(void **state)
     memset(&col, 0, sizeof col);
     ax_id cid;
     tu_ok(ax_spawn(E.sys, coll_recv, &col, NULL, &cid));
-    E.dl_noroute = 0;
+    E.dl_lost = 0;
     /* Phase 1: handled and confirmed. */
     for (uint64_t base = 1; base < 10000; base += 1000) {
         send_seqs(sink, base, base + 999, 250);
@@ -238,11 +238,11 @@ static void test_kill_restart(void **state)
     fprintf(stderr, "kill -9: the first process handled 1..%llu, the second got %llu..50000, "
                     "lost_unconfirmed %llu, dead letters %llu\n",
             (unsigned long long)h, (unsigned long long)(k + 1),
-            (unsigned long long)st.lost_unconfirmed, (unsigned long long)E.dl_noroute);
+            (unsigned long long)st.lost_unconfirmed, (unsigned long long)E.dl_lost);
     assert_int_equal(h, 10000);        /* phase 1, all handled */
     assert_true(k > h);                /* something was really in flight */
     assert_int_equal(st.lost_unconfirmed, k - h); /* exactly what was lost */
-    assert_int_equal(E.dl_noroute, k - h);        /* each one a dead letter */
+    assert_int_equal(E.dl_lost, k - h);        /* each one a dead letter */
     assert_int_equal(st.peer_restarts, 1);
     free(v);
     reap(&c2, SIGTERM);
@@ -328,7 +328,7 @@ static void test_stopped_reader(void **state)
                 accepted++;
                 next++;
             } else {
-                assert_int_equal(rc, AX_EFULL);
+                assert_int_equal(rc, AX_ELINKFULL);
                 refused++;
             }
         }

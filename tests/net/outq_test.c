@@ -145,12 +145,43 @@ static void test_reuse(void **state)
     teardown_net();
 }
 
+/* The high-water mark is noted when the queue shrinks, not on every
+ * append: at any time the mark is max(hwm, bytes). */
+static void test_hwm(void **state)
+{
+    (void)state;
+    setup_net();
+    axn_outq q;
+    memset(&q, 0, sizeof q);
+    const uint64_t f = AXN_HDR + 100;
+    put(&q, 1, 100);
+    put(&q, 2, 100);
+    put(&q, 3, 100);
+    assert_int_equal(q.hwm, 0);
+    axn_outq_sent(&q, q.unsent);
+    axn_outq_confirm(&net, &q, f); /* 3 frames -> 2 */
+    assert_int_equal(q.hwm, 3 * f);
+    assert_int_equal(q.bytes, 2 * f);
+    put(&q, 4, 100);
+    put(&q, 5, 100);
+    assert_int_equal(q.hwm, 3 * f); /* 4 frames held: the mark is bytes now */
+    assert_int_equal(q.bytes, 4 * f);
+    nseen = nwritten = 0;
+    assert_int_equal(axn_outq_drop_written(&net, &q, collect, NULL), 2);
+    assert_int_equal(q.hwm, 4 * f);
+    axn_outq_drop_all(&net, &q, NULL, NULL);
+    assert_int_equal(q.hwm, 4 * f);
+    assert_int_equal(q.bytes, 0);
+    teardown_net();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocks_and_writes),
         cmocka_unit_test(test_lost_frames),
         cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_hwm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
