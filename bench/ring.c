@@ -32,8 +32,8 @@ static void on_hop(void *state, ax_ctx *ctx, const ax_msg *msg)
         (*n->done)++;
         return;
     }
-    ttl--;
-    ax_send(ctx, n->next, MSG_HOP, &ttl, sizeof ttl);
+    const uint64_t left = ttl - 1;
+    ax_send(ctx, n->next, MSG_HOP, &left, sizeof left);
 }
 
 static double now_s(void)

@@ -240,6 +240,22 @@ static inline void axi_rq_push(ax_system *s, axi_actor *a)
     s->rq_tail = a;
 }
 
+/* axi_enqueue_below_mark() for a caller that has read the length (`len`,
+ * below mb_mark) already: one load less, and an actor with mail is known
+ * to be queued (or running, or waiting in a coroutine - QUEUED is set then
+ * too), so only an empty box needs its flags looked at. */
+static inline void axi_enqueue_len(ax_system *s, axi_actor *a, axi_msg *m, uint32_t len)
+{
+    m->next = NULL;
+    *a->mb_tailp = m;
+    a->mb_tailp = &m->next;
+    a->mb_len = len + 1;
+    if (AXI_UNLIKELY(len == 0) && !(a->flags & AXI_AF_QUEUED)) {
+        a->flags |= AXI_AF_QUEUED;
+        axi_rq_push(s, a);
+    }
+}
+
 /* Append a node to a live actor's mailbox (under its limit) and make it
  * runnable.  The caller has checked mb_len < mb_mark, so the high-water
  * mark cannot move. */

@@ -157,15 +157,22 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
      * general path, which refills it.  Keeping the probe out of here
      * keeps this a short straight line. */
     const axi_type_hot *t = &s->types.dcache[type & 7u];
-    /* Varsize and oversized types carry AXI_SIZE_VAR, which no size equals. */
-    if (AXI_UNLIKELY(t->id != type || size != t->fast_size))
+    /* Id and size in one compare (the loads, not the instructions, are
+     * what a hop is short of).  Varsize and oversized types carry
+     * AXI_SIZE_VAR, which no sendable size equals. */
+    const uint32_t want[2] = {type, (uint32_t)size};
+    uint64_t key, wkey;
+    memcpy(&key, t, sizeof key);
+    memcpy(&wkey, want, sizeof wkey); /* folds to a constant for constant args */
+    if (AXI_UNLIKELY(key != wkey || size > UINT32_MAX))
         return SLOW;
     if (AXI_UNLIKELY(to.node != 0 || to.index >= s->nslots))
         return SLOW;
     axi_actor *a = axi_actor_at(s, to.index);
     /* Free and new slots have mb_mark 0: a forged even cookie fails here
      * too, and so does a mailbox at its limit or at the high-water mark. */
-    if (AXI_UNLIKELY(a->cookie != to.cookie || a->mb_len >= a->mb_mark))
+    const uint32_t len = a->mb_len;
+    if (AXI_UNLIKELY(a->cookie != to.cookie || len >= a->mb_mark))
         return SLOW;
     /* NULL data is only valid for empty payloads. */
     if (AXI_UNLIKELY(!data) && size)
@@ -181,17 +188,21 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
     m->view.type = type;
     m->view.size = (uint32_t)size;
     axi_copy_payload(axi_msg_payload(m), data, size);
-    axi_enqueue_below_mark(s, a, m);
+    axi_enqueue_len(s, a, m, len);
     return 0;
 }
 
 /* The slow paths take the public functions' own arguments, so the fast
- * paths reach them with a tail call and stay leaf functions. */
-static AXI_NOINLINE int send_slow(ax_ctx *ctx, ax_id to, uint32_t type, const void *data,
-                                  size_t size)
+ * paths reach them with a tail call and stay leaf functions.  The id goes
+ * as its three fields: they are in registers already (the fast path
+ * compared them), where a by-value struct would be rebuilt in memory on
+ * every send just in case. */
+static AXI_COLD int send_slow(ax_ctx *ctx, uint32_t node, uint32_t index, uint32_t cookie,
+                              uint32_t type, const void *data, size_t size)
 {
     if (!ctx)
         return AX_EINVAL;
+    ax_id to = {node, index, cookie};
     return axi_send(ctx->sys, ctx->self, to, type, data, size);
 }
 
@@ -201,7 +212,7 @@ int ax_send(ax_ctx *ctx, ax_id to, uint32_t type, const void *data, size_t size)
         return AX_EINVAL;
     int rc = send_fast(ctx->sys, &ctx->self, to, type, data, size);
     if (AXI_UNLIKELY(rc == SLOW))
-        return send_slow(ctx, to, type, data, size);
+        return send_slow(ctx, to.node, to.index, to.cookie, type, data, size);
     return rc;
 }
 

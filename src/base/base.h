@@ -13,11 +13,13 @@
 #define AXI_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define AXI_INLINE static inline __attribute__((always_inline))
 #define AXI_NOINLINE __attribute__((noinline))
+#define AXI_COLD __attribute__((noinline, cold))
 #else
 #define AXI_LIKELY(x) (x)
 #define AXI_UNLIKELY(x) (x)
 #define AXI_INLINE static inline
 #define AXI_NOINLINE
+#define AXI_COLD
 #endif
 
 #define AXI_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))

@@ -181,8 +181,8 @@ typedef struct axi_type_slot {
 
 /* What the send fast path needs of a type, copied into its cache. */
 typedef struct axi_type_hot {
-    uint32_t id; /* 0: empty */
-    uint32_t fast_size;
+    uint32_t id;        /* 0: empty; first, and fast_size right after it: */
+    uint32_t fast_size; /* the fast path compares both as one 64-bit key */
     uint8_t fast_cls; /* AXI_CLS_NONE unless fast (then no node flags) */
     uint8_t pad[7];   /* 16 bytes: an index is a shift */
 } axi_type_hot;
