@@ -142,10 +142,6 @@ void axi_dispatch_run(void *arg)
             a->mb_head = next;
             if (!next)
                 a->mb_tailp = &a->mb_head;
-            /* Mailboxes are linked lists: the next node's address is known
-             * only now.  Fetch it while this handler runs, so the next pop
-             * does not wait for it (nodes queued a lap ago are out of L1). */
-            __builtin_prefetch(next);
             a->mb_len--;
             left--;
             ctx->cur = m;

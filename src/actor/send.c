@@ -183,7 +183,8 @@ AXI_INLINE int send_fast(ax_system *s, const ax_id *from, ax_id to, uint32_t typ
     if (AXI_UNLIKELY(!m))
         return SLOW;
     s->pool.free[t->fast_cls] = m->next;
-    m->flags = 0; /* fast types have no flags; the class is the node's for life */
+    /* Nothing to set but what this message changes: a free node has no
+     * flags (fast types need none) and keeps its class for life. */
     m->sender = *from;
     m->view.type = type;
     m->view.size = (uint32_t)size;

@@ -135,6 +135,7 @@ static inline axi_msg *axi_msg_alloc(axi_pool *p, size_t n, uint8_t cls)
 static inline void axi_msg_dealloc(axi_pool *p, axi_msg *m)
 {
     if (AXI_LIKELY(!(m->flags & AXI_MF_DIRECT))) {
+        m->flags = 0; /* free nodes carry no flags (send_fast relies on it) */
         m->next = p->free[m->cls];
         p->free[m->cls] = m;
     } else {

@@ -60,6 +60,7 @@ axi_msg *axi_pool_refill(axi_pool *p, unsigned cls)
         axi_msg *m = (axi_msg *)(nodes + i * node);
         m->view.data = axi_msg_payload(m); /* both fixed for the node's life */
         m->cls = (uint8_t)cls;
+        m->flags = 0;
         m->next = head;
         head = m;
     }
@@ -67,5 +68,6 @@ axi_msg *axi_pool_refill(axi_pool *p, unsigned cls)
     axi_msg *m0 = (axi_msg *)nodes;
     m0->view.data = axi_msg_payload(m0);
     m0->cls = (uint8_t)cls;
+    m0->flags = 0;
     return m0;
 }
