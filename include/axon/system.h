@@ -33,7 +33,11 @@ typedef void (*ax_dead_letter_fn)(void *arg, const ax_dead_letter *dl);
 
 typedef struct ax_system_options {
     uint32_t node_id;        /* this system's node id for links; 0 = unset */
-    uint32_t max_actors;     /* live actor limit; 0 = 16 M */
+    uint32_t max_actors;     /* live actor limit; 0 = 16 M.  The actor table
+                                reserves (not commits) address space for
+                                twice this many 72-byte slots on the first
+                                spawn; spawning fails with AX_EFULL past the
+                                limit, AX_ENOMEM if the reservation fails. */
     uint32_t batch;          /* messages one actor handles per turn; 0 = 64 */
     uint32_t turn_budget;    /* messages per dispatch pass; 0 = 4096 */
     uint32_t post_limit;     /* queued ax_system_post()s; 0 = 1 M */
@@ -46,7 +50,8 @@ typedef struct ax_system_options {
 
 /* Create a system on `loop`.  `opt` may be NULL for defaults.  The system
  * registers AX_MSG_POISON and AX_MSG_DOWN.  Free it with ax_system_free()
- * before freeing the loop.
+ * before freeing the loop.  Everything but the actor table (mmap'd, see
+ * max_actors) comes from the allocator.
  * Errors: AX_EINVAL, AX_ENOMEM, AX_ESYS (wake-up descriptor). */
 AX_EXTERN int ax_system_new(ax_loop *loop, const ax_system_options *opt, ax_system **out);
 
