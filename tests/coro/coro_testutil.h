@@ -28,6 +28,7 @@
 #endif
 
 #include "coro/coro.h"
+#include "util/exec_self.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -125,34 +126,6 @@ static inline void child_dispatch(int argc, char **argv, const struct child_scen
     _exit(126);
 }
 
-/* In the child: exec this binary to run scenario `name`.  Under an
- * emulator (qemu-user without binfmt_misc) the kernel cannot exec a
- * foreign binary, so AXON_CORO_TEST_RUNNER, e.g. "qemu-aarch64 -L /usr/
- * aarch64-linux-gnu", names a command to exec it with. */
-static inline void exec_child(const char *name)
-{
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        _exit(125);
-    self[n] = '\0';
-    char *argv[24];
-    int argc = 0;
-    static char words[1024];
-    const char *runner = getenv("AXON_CORO_TEST_RUNNER");
-    if (runner && strlen(runner) < sizeof words) {
-        strcpy(words, runner);
-        for (char *w = strtok(words, " "); w && argc < 20; w = strtok(NULL, " "))
-            argv[argc++] = w;
-    }
-    argv[argc++] = self;
-    argv[argc++] = (char *)"--child";
-    argv[argc++] = (char *)name;
-    argv[argc] = NULL;
-    execvp(argv[0], argv);
-    _exit(127);
-}
-
 /* Run scenario `name` in a fresh process: fork and exec this binary, so
  * it starts with no overflow handler installed and cmocka's signal
  * handlers out of the way. */
@@ -167,7 +140,7 @@ static inline void run_child(const char *name, struct child *c)
     if (pid == 0) {
         close(fd[0]);
         dup2(fd[1], STDERR_FILENO);
-        exec_child(name);
+        tu_exec_self(name);
     }
     close(fd[1]);
     size_t n = 0;

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/exec_self.h"
 #include "util/testutil.h"
 
 #include "actor/actor_int.h"
@@ -332,26 +333,7 @@ static inline void ca_run_child(const char *name, ca_child *c)
     if (pid == 0) {
         close(fd[0]);
         dup2(fd[1], STDERR_FILENO);
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0)
-            _exit(125);
-        self[n] = '\0';
-        char *argv[24];
-        int argc = 0;
-        static char words[1024];
-        const char *runner = getenv("AXON_CORO_TEST_RUNNER");
-        if (runner && strlen(runner) < sizeof words) {
-            strcpy(words, runner);
-            for (char *w = strtok(words, " "); w && argc < 20; w = strtok(NULL, " "))
-                argv[argc++] = w;
-        }
-        argv[argc++] = self;
-        argv[argc++] = (char *)"--child";
-        argv[argc++] = (char *)name;
-        argv[argc] = NULL;
-        execvp(argv[0], argv);
-        _exit(127);
+        tu_exec_self(name);
     }
     close(fd[1]);
     size_t n = 0;
