@@ -94,7 +94,7 @@ rm -f "$out/probe.c" "$out/probe"
 # ---- build: coroutine tests --------------------------------------------------
 warn=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror)
 cflags=(-std=c11 -O2 -g "${warn[@]}" -D_GNU_SOURCE -DAXON_TEST_NO_CMOCKA
-    -I"$root/include" -I"$root/src" -I"$root/tests/coro")
+    -I"$root/include" -I"$root/src" -I"$root/tests" -I"$root/tests/coro")
 base=("$root/src/base/error.c" "$root/src/base/alloc.c")
 coro=("$root/src/coro/coro.c" "$root/src/coro/stack.c" "$root/src/coro/overflow.c")
 
