@@ -387,26 +387,34 @@ int ax_node_add(ax_system *sys, uint32_t node_id, const char *address,
     return 0;
 }
 
+/* The link to `node_id` on `sys`: AX_EINVAL without a system, AX_ENOENT
+ * when the node was never added (or the system has no links at all). */
+static int link_of(ax_system *sys, uint32_t node_id, axn_link **out)
+{
+    if (!sys)
+        return AX_EINVAL;
+    if (sys->route != axn_route)
+        return AX_ENOENT;
+    *out = axn_link_find(sys->route_arg, node_id);
+    return *out ? 0 : AX_ENOENT;
+}
+
 int ax_node_remove(ax_system *sys, uint32_t node_id)
 {
-    if (!sys || sys->route != axn_route)
-        return sys ? AX_ENOENT : AX_EINVAL;
-    axn_net *n = sys->route_arg;
-    axn_link *l = axn_link_find(n, node_id);
-    if (!l)
-        return AX_ENOENT;
+    axn_link *l;
+    int rc = link_of(sys, node_id, &l);
+    if (rc)
+        return rc;
     axn_link_remove(l);
     return 0;
 }
 
 int ax_node_disconnect(ax_system *sys, uint32_t node_id)
 {
-    if (!sys || sys->route != axn_route)
-        return sys ? AX_ENOENT : AX_EINVAL;
-    axn_net *n = sys->route_arg;
-    axn_link *l = axn_link_find(n, node_id);
-    if (!l)
-        return AX_ENOENT;
+    axn_link *l;
+    int rc = link_of(sys, node_id, &l);
+    if (rc)
+        return rc;
     if (!l->conn)
         return AX_ENOROUTE;
     axn_conn_close(l->conn, AXN_WHY_LOCAL, AX_LOG_INFO, "disconnected on request");
