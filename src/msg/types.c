@@ -12,7 +12,15 @@ static const axi_type_slot no_type = {.id = 0,
 void axi_types_uncache(axi_types *t)
 {
     t->cache = &no_type;
-    memset(t->dcache, 0, sizeof t->dcache);
+    /* Id 0 is never registered, and should a send of type 0 match the
+     * empty id anyway, its size never equals AXI_SIZE_VAR's sendable
+     * twin and its class's free list is always empty: the general path
+     * reports it. */
+    for (unsigned i = 0; i < sizeof t->dcache / sizeof t->dcache[0]; i++) {
+        memset(&t->dcache[i], 0, sizeof t->dcache[i]);
+        t->dcache[i].fast_size = AXI_SIZE_VAR;
+        t->dcache[i].fast_cls = AXI_CLS_NONE;
+    }
 }
 
 int axi_types_init(axi_types *t, const ax_allocator *a)

@@ -643,6 +643,15 @@ static void test_send_type_errors(void **state)
     tu_assert_err(b.rc[5], AX_EMSGSIZE);
     assert_int_equal(r.n, 0);
     assert_int_equal(f.dl.n, 0); /* refused sends are errors, not drops */
+    /* Type 0 once pooled nodes of the smallest class exist: an empty entry
+     * of the send cache (id 0) must not let it through. */
+    tu_ok(fx_u64_send(f.sys, ax_id_nil(), a, 7));
+    fx_drain(&f);
+    assert_int_equal(r.n, 1);
+    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, 0, NULL, 0), AX_EUNKNOWNTYPE);
+    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, 0, &v, sizeof v), AX_EUNKNOWNTYPE);
+    fx_drain(&f);
+    assert_int_equal(r.n, 1);
     fx_close(&f);
 }
 
