@@ -11,7 +11,7 @@
 #
 # What runs:
 #   - src/coro tests (coro_test, its ucontext build, stack_test,
-#     overflow_test), built with tests/coro/mini_cmocka.h;
+#     overflow_test);
 #   - the coroutine-actor tests (tests/coroactor) and the core actor tests
 #     (tests/actor), linked against the whole library cross-compiled from
 #     src/**/*.c plus the AArch64 switch.  These need cmocka and OpenSSL for
@@ -93,8 +93,14 @@ rm -f "$out/probe.c" "$out/probe"
 
 # ---- build: coroutine tests --------------------------------------------------
 warn=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror)
-cflags=(-std=c11 -O2 -g "${warn[@]}" -D_GNU_SOURCE -DAXON_TEST_NO_CMOCKA
+cflags=(-std=c11 -O2 -g "${warn[@]}" -D_GNU_SOURCE
     -I"$root/include" -I"$root/src" -I"$root/tests" -I"$root/tests/coro")
+# The same cmocka as the actor tests below: arm64's, or the shim.
+cmocka=(-lcmocka)
+if ((!have_cmocka)); then
+    cflags+=(-I"$root/tests/coroactor/cmocka_shim")
+    cmocka=("$root/tests/coroactor/cmocka_shim/cmocka_shim.c")
+fi
 base=("$root/src/base/error.c" "$root/src/base/alloc.c")
 coro=("$root/src/coro/coro.c" "$root/src/coro/stack.c" "$root/src/coro/overflow.c")
 
@@ -102,7 +108,7 @@ build() { # build <output> <sources...>
     local o=$1
     shift
     note "building $(basename "$o")"
-    "$cc" "${cflags[@]}" "$@" -lpthread -lm -o "$out/$o" || die "build of $o failed"
+    "$cc" "${cflags[@]}" "$@" "${cmocka[@]}" -lpthread -lm -o "$out/$o" || die "build of $o failed"
 }
 for t in coro_test stack_test overflow_test; do
     build "$t" "$root/tests/coro/$t.c" "${base[@]}" "${coro[@]}" "$root/src/coro/switch_aarch64.S"

@@ -1,6 +1,6 @@
-/* coro_testutil.h - what the coroutine tests share: cmocka (or
- * mini_cmocka.h for the aarch64 cross build, -DAXON_TEST_NO_CMOCKA), which
- * tool the test runs under, pool/coroutine helpers, and death tests (a
+/* coro_testutil.h - what the coroutine tests share: cmocka (the real one,
+ * or tests/coroactor/cmocka_shim in an aarch64 cross build without arm64
+ * cmocka), which tool the test runs under, pool/coroutine helpers, and death tests (a
  * scenario run in a fresh process whose stderr and end we inspect).
  *
  * Tests that cannot work under a tool are skipped there, visibly
@@ -16,16 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef AXON_TEST_NO_CMOCKA
-#include "mini_cmocka.h"
-#else
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
-#endif
 
 #include "coro/coro.h"
 #include "util/exec_self.h"

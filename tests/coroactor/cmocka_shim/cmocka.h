@@ -1,8 +1,9 @@
 /* cmocka.h - a small cmocka-compatible shim: the subset of cmocka's API
- * that the actor and coroutine-actor tests (and tests/util) use, for a
- * target where cmocka is not installed.  scripts/test-aarch64.sh puts this
- * directory on the include path (and builds cmocka_shim.c in) only when no
- * arm64 cmocka can be installed; everywhere else the real cmocka is used.
+ * that the coroutine, actor and coroutine-actor tests (and tests/util) use,
+ * for a target where cmocka is not installed.  scripts/test-aarch64.sh puts
+ * this directory on the include path (and builds cmocka_shim.c in) only
+ * when no arm64 cmocka can be installed; everywhere else the real cmocka is
+ * used.
  *
  * Same behaviour where it matters: a failed assert prints both values and
  * ends the current test, skip() marks it skipped, a group run returns the
