@@ -109,10 +109,12 @@ AX_EXTERN int ax_send(ax_ctx *ctx, ax_id to, uint32_t type, const void *data,
 AX_EXTERN int ax_send_msg(ax_ctx *ctx, ax_id to, ax_outmsg *m);
 
 /* Forward the current message to `to`, keeping its original sender.  The
- * first forward moves the message without copying; later ones copy.  The
- * handler must not use msg->data after forwarding.  Errors: as ax_send(),
- * AX_ENOCTX (no current message, e.g. in on_stop), AX_EINVAL (a second
- * forward of a type with a free hook: a copy would duplicate ownership). */
+ * first forward to a local actor moves the message without copying; later
+ * local ones copy; a forward to a remote id always sends a copy (the link
+ * encodes it).  Either way msg stays readable until the handler returns.
+ * Errors: as ax_send(), AX_ENOCTX (no current message, e.g. in on_stop),
+ * AX_EINVAL (a second local forward of a type with a free hook: a copy
+ * would duplicate ownership). */
 AX_EXTERN int ax_forward(ax_ctx *ctx, ax_id to);
 
 /* Send to the sender of the current message.  Errors: as ax_send(),

@@ -25,13 +25,23 @@ static AXI_NOINLINE int send_failed(ax_system *s, ax_id from, ax_id to, uint32_t
     return reason;
 }
 
-static AXI_NOINLINE int deliver_remote(ax_system *s, ax_id to, axi_msg *m)
+/* Send a copy of m to a remote id; m stays the caller's. */
+static AXI_NOINLINE int route_copy(ax_system *s, ax_id to, axi_msg *m)
 {
     if (!s->route)
         return send_failed(s, m->sender, to, m->view.type, AX_ENOROUTE);
     int rc = s->route(s->route_arg, to, m);
     if (rc)
         axi_dead_letter(s, m->sender, to, m->view.type, rc);
+    return rc;
+}
+
+/* The same, taking the node on success (axi_deliver's contract). */
+static int deliver_remote(ax_system *s, ax_id to, axi_msg *m)
+{
+    int rc = route_copy(s, to, m);
+    if (rc == 0)
+        axi_msg_drop(s, m);
     return rc;
 }
 
@@ -266,6 +276,15 @@ int ax_forward(ax_ctx *ctx, ax_id to)
     axi_msg *cur = ctx->cur;
     if (!cur)
         return AX_ENOCTX;
+    if (!axi_is_local(s, to)) {
+        /* The link encodes a copy: the node stays where it is (with the
+         * dispatcher, or in the mailbox a first forward moved it to), so
+         * the handler may still read it, and a payload with a free hook
+         * is released once, by whoever holds the node. */
+        if (s->closed)
+            return AX_ECLOSED;
+        return route_copy(s, to, cur);
+    }
     if (!ctx->moved) {
         /* First forward: move the node itself, no copy. */
         int rc = axi_deliver(s, to, cur);

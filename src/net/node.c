@@ -191,7 +191,7 @@ static inline ax_id global_from(const axn_net *n, ax_id from)
 
 /* Everything but the hot case: another node than the last one, a type
  * not yet known to travel as its bytes (or one that does not), a full
- * queue, an oversized payload, a new block.  Takes the node on success. */
+ * queue, an oversized payload, a new block. */
 static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
 {
     axn_link *l = n->cache_link;
@@ -210,8 +210,6 @@ static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
             return AX_EMSGSIZE;
         rc = axn_link_put_raw(l, m->view.type, from, to, m->view.data, size);
     }
-    if (rc == 0)
-        axi_msg_drop(n->sys, m);
     return rc;
 }
 
@@ -259,7 +257,6 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     l->st.frames_out++;
     if (!l->in_dirty)
         axn_link_dirty(l);
-    axi_msg_drop(n->sys, m);
     return 0;
 }
 

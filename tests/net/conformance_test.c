@@ -70,6 +70,70 @@ static void test_ping(void **state)
     nt_pair_close(&p);
 }
 
+/* ax_forward to a remote id: frames keep the original sender and their
+ * order, and the forwarded message stays readable until the handler
+ * returns, even when the handler sends more in between (the node must not
+ * have gone back to the pool).  Both a fixed-size and a varsize type. */
+typedef struct fwd_state {
+    ax_id to;   /* the sink on the other node */
+    ax_id side; /* a local sink the handler also sends to */
+    uint64_t bad;
+    int rc;
+} fwd_state;
+
+static void fwd_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    fwd_state *f = state;
+    unsigned char before[64];
+    size_t n = msg->size < sizeof before ? msg->size : sizeof before;
+    memcpy(before, msg->data, n);
+    int rc = ax_forward(ctx, f->to);
+    if (rc)
+        f->rc = rc;
+    uint64_t junk = UINT64_MAX;
+    rc = ax_send(ctx, f->side, NT_MSG_SEQ, &junk, 8); /* reuses a free node */
+    if (rc)
+        f->rc = rc;
+    if (memcmp(before, msg->data, n) != 0)
+        f->bad++;
+}
+
+static void test_forward(void **state)
+{
+    (void)state;
+    nt_pair p;
+    open_default(&p);
+    nt_sink sink, side;
+    fwd_state f = {remote(nt_spawn_sink(p.a, &sink), 1), nt_spawn_sink(p.b, &side), 0, 0};
+    ax_id fid;
+    tu_ok(ax_spawn(p.b, fwd_receive, &f, NULL, &fid));
+    const uint64_t N = 2000;
+    for (uint64_t i = 1; i <= N; i++) {
+        tu_ok(ax_system_send(p.b, f.side, fid, NT_MSG_SEQ, &i, 8));
+        if (i % 100 == 0) {
+            unsigned char blob[40];
+            nt_blob_fill(blob, sizeof blob);
+            tu_ok(ax_system_send(p.b, f.side, fid, NT_MSG_BLOB, blob, sizeof blob));
+        }
+    }
+    cnt c = {&sink, N};
+    assert_true(nt_run(&p, got_n, &c, 20000));
+    cnt cb = {&sink, N / 100};
+    assert_true(nt_run(&p, got_blobs, &cb, 20000));
+    assert_int_equal(f.rc, 0);
+    assert_int_equal(f.bad, 0);
+    assert_int_equal(sink.n, N);
+    assert_true(sink.in_order);
+    assert_int_equal(sink.blob_bad, 0);
+    /* The original sender, as a global id: the forwarder is not it. */
+    assert_int_equal(sink.last_sender.node, 2);
+    assert_int_equal(sink.last_sender.index, f.side.index);
+    assert_int_equal(sink.last_sender.cookie, f.side.cookie);
+    nt_sink_free(&sink);
+    nt_sink_free(&side);
+    nt_pair_close(&p);
+}
+
 /* 50k messages arrive once each, in order. */
 static void test_order(void **state)
 {
@@ -652,7 +716,8 @@ int main(int argc, char **argv)
 {
     nt_parse_transport(argc, argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ping),          cmocka_unit_test(test_order),
+        cmocka_unit_test(test_ping),          cmocka_unit_test(test_forward),
+        cmocka_unit_test(test_order),
         cmocka_unit_test(test_blobs),         cmocka_unit_test(test_outage_flush),
         cmocka_unit_test(test_buffer_bound),  cmocka_unit_test(test_flap),
         cmocka_unit_test(test_slow_reader),   cmocka_unit_test(test_max_frame),
