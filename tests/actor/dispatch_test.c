@@ -380,7 +380,22 @@ static void test_turn_budget_bounds_a_pass(void **state)
     free(nodes);
 }
 
-/* ---- fairness: timers and I/O during a message storm ------------------ */
+/* ---- fairness: timers and I/O during a message storm ------------------ *
+ *
+ * "A timer fires within 10 ms of its deadline while 1024 messages
+ * circulate" is checked in two parts that a shared, preempted machine
+ * cannot fake: no loop turn that begins after the deadline ends without
+ * firing the timer (nothing starves it), and no turn of the storm takes
+ * 10 ms of this thread's CPU time (so the timer waits at most that).  The
+ * wall-clock lateness is also bounded, loosely: it includes time the
+ * process spent descheduled. */
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 typedef struct storm_probe {
     int timer_fired;
@@ -438,16 +453,29 @@ static void test_fairness_timer_and_io_during_storm(void **state)
     int64_t deadline = start + AX_MSEC(20);
     tu_ok(ax_timer_start(f.loop, AX_MSEC(20), 0, storm_timer, &p, NULL));
     int64_t give_up = fx_now_ns() + AX_SEC(10);
+    int64_t longest_turn_cpu = 0;
     while (!p.timer_fired) {
+        int64_t began = fx_now_ns();
+        int64_t cpu = thread_cpu_ns();
         assert_int_equal(ax_loop_step(f.loop, AX_FOREVER), 1);
+        cpu = thread_cpu_ns() - cpu;
+        if (cpu > longest_turn_cpu)
+            longest_turn_cpu = cpu;
         p.turn++;
+        /* The turn read the clock after `began`: a due timer runs in it. */
+        if (!p.timer_fired && began >= deadline)
+            fail_msg("a turn that began %.3f ms after the deadline did not fire the timer",
+                     (double)(began - deadline) / 1e6);
         if (fx_now_ns() > give_up)
             fail_msg("the timer did not fire within 10 s of a 20 ms deadline (starved)");
     }
-    int64_t late = p.timer_real - deadline;
     assert_true(p.timer_real >= deadline); /* never early */
-    if (late >= AX_MSEC(10))
-        fail_msg("timer fired %.3f ms after its deadline (bound 10 ms)", (double)late / 1e6);
+    if (longest_turn_cpu >= AX_MSEC(10))
+        fail_msg("a storm turn took %.3f ms of CPU: a timer could wait that long (bound 10 ms)",
+                 (double)longest_turn_cpu / 1e6);
+    int64_t late = p.timer_real - deadline;
+    if (late >= AX_SEC(2))
+        fail_msg("timer fired %.3f ms after its deadline", (double)late / 1e6);
 
     /* A descriptor that becomes readable mid-storm is served promptly. */
     uint64_t hops_before = hops;
