@@ -189,9 +189,11 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
     uint64_t to_ack = 0; /* bytes of frames that call for an ACK */
     while (len - pos >= AXN_HDR) {
         const char *p = ib + pos;
+        /* Size and type as locals: the full header (whose address the
+         * general path takes) is read only off the fast path. */
+        const uint32_t size = axn_get32(p);
         axn_hdr h;
-        h.size = axn_get32(p);
-        if (AXI_UNLIKELY(h.size > max)) {
+        if (AXI_UNLIKELY(size > max)) {
             axn_hdr_get(p, &h);
             axn_conn_close(c, AXN_WHY_OVERSIZE, AX_LOG_WARN,
                            "frame of %u bytes above the maximum %u (type 0x%x)", h.size, max,
@@ -199,7 +201,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             rc = -1;
             break;
         }
-        size_t fl = AXN_HDR + (size_t)h.size;
+        size_t fl = AXN_HDR + (size_t)size;
         if (len - pos < fl) {
             c->ib_pos = pos;
             if (axn_conn_room(c, fl - (len - pos)) != 0) {
@@ -213,7 +215,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             rc = 1; /* the rest waits for the next turn */
             break;
         }
-        h.type = axn_get32(p + 4);
+        const uint32_t type = axn_get32(p + 4);
         pos += fl;
         frames++;
         rx += fl;
@@ -223,18 +225,19 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
          * else - and every failure - takes the general path below. */
         uint32_t tnode = axn_get32(p + 20);
         axi_msg *m = s->pool.free[n->rx_cls];
-        if (AXI_LIKELY(h.type == n->rx_type && h.size == n->rx_size && m != NULL &&
+        if (AXI_LIKELY(type == n->rx_type && size == n->rx_size && m != NULL &&
                        (tnode == 0 || tnode == n->node))) {
             to_ack += fl;
             s->pool.free[n->rx_cls] = m->next;
             /* The free list is a chain: fetch the next node now, not when
              * the next frame needs it. */
             __builtin_prefetch(m->next, 1);
-            m->flags = 0; /* a pooled node keeps its class; the type has no flags */
-            m->view.type = h.type;
-            m->view.size = h.size;
+            /* A free node has no flags and keeps its class; the type has
+             * no flags either. */
+            m->view.type = type;
+            m->view.size = size;
             m->sender = axn_get_id(p + 8);
-            axi_copy_payload(axi_msg_payload(m), p + AXN_HDR, h.size);
+            axi_copy_payload(axi_msg_payload(m), p + AXN_HDR, size);
             ax_id to = {0, axn_get32(p + 24), axn_get32(p + 28)};
             if (AXI_LIKELY(axi_deliver_local_fast(s, to, m) == 0))
                 continue;
