@@ -127,33 +127,7 @@ static inline void child_dispatch(int argc, char **argv, const struct child_scen
  * handlers out of the way. */
 static inline void run_child(const char *name, struct child *c)
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], STDERR_FILENO);
-        tu_exec_self(name);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd[0], c->err + n, sizeof c->err - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == sizeof c->err - 1)
-            break;
-    }
-    c->err[n] = '\0';
-    close(fd[0]);
-    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR) {
-    }
+    assert_int_equal(tu_run_self(name, &c->status, c->err, sizeof c->err), 0);
 }
 
 static inline void expect_signal(const struct child *c, int sig)

@@ -324,33 +324,7 @@ typedef struct ca_scenario {
  * exec it with (e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu"). */
 static inline void ca_run_child(const char *name, ca_child *c)
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], STDERR_FILENO);
-        tu_exec_self(name);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd[0], c->err + n, sizeof c->err - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == sizeof c->err - 1)
-            break;
-    }
-    c->err[n] = '\0';
-    close(fd[0]);
-    while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR) {
-    }
+    assert_int_equal(tu_run_self(name, &c->status, c->err, sizeof c->err), 0);
 }
 
 /* ---- the runner ----------------------------------------------------------------- */

@@ -10,8 +10,11 @@
 #ifndef AXON_TESTS_EXEC_SELF_H
 #define AXON_TESTS_EXEC_SELF_H
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Never returns: exits 125 (no /proc/self/exe) or 127 (exec failed). */
@@ -37,6 +40,45 @@ static inline void tu_exec_self(const char *name)
     argv[argc] = NULL;
     execvp(argv[0], argv);
     _exit(127);
+}
+
+/* Run scenario `name` in a fresh process (fork, then tu_exec_self) and
+ * wait for it: its wait status in *status, its stderr (NUL-terminated,
+ * cut at cap - 1 bytes) in err.  Returns 0, or -1 when no pipe or process
+ * could be made. */
+static inline int tu_run_self(const char *name, int *status, char *err, size_t cap)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], STDERR_FILENO);
+        tu_exec_self(name);
+    }
+    close(fd[1]);
+    size_t n = 0;
+    while (n < cap - 1) {
+        ssize_t r = read(fd[0], err + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    err[n] = '\0';
+    close(fd[0]);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
 }
 
 #endif /* AXON_TESTS_EXEC_SELF_H */
