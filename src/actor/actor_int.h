@@ -100,7 +100,7 @@ struct ax_ctx {
 /* Remote delivery hook, installed by the links layer: encodes a copy of
  * the message into the link's queue.  The node stays the caller's either
  * way (a remote forward keeps it readable until its handler returns).
- * Returns 0 or an AX_E* code (the caller dead-letters). */
+ * Returns 0, or an AX_E* code after counting the dead letter itself. */
 typedef int (*axi_route_fn)(void *arg, ax_id to, axi_msg *m);
 
 /* Remote send straight from the caller's bytes (no node, no copy), also

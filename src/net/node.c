@@ -192,7 +192,7 @@ static inline ax_id global_from(const axn_net *n, ax_id from)
 /* Everything but the hot case: another node than the last one, a type
  * not yet known to travel as its bytes (or one that does not), a full
  * queue, an oversized payload, a new block. */
-static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
+static int route_general(axn_net *n, ax_id to, axi_msg *m)
 {
     axn_link *l = n->cache_link;
     if (n->cache_node != to.node || !l) {
@@ -210,6 +210,16 @@ static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
             return AX_EMSGSIZE;
         rc = axn_link_put_raw(l, m->view.type, from, to, m->view.data, size);
     }
+    return rc;
+}
+
+/* The hook's contract: a failure is counted here, as a dead letter (the
+ * hot path never fails, so the core calls the hook as a tail call). */
+static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
+{
+    int rc = route_general(n, to, m);
+    if (rc)
+        axi_dead_letter(n->sys, m->sender, to, m->view.type, rc);
     return rc;
 }
 
