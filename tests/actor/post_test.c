@@ -73,9 +73,7 @@ static void penv_open(penv *p, uint32_t post_limit)
     ax_system_options o;
     memset(&o, 0, sizeof o);
     o.post_limit = post_limit;
-    o.on_dead_letter = penv_hook;
-    o.dead_letter_arg = p;
-    tu_env_open(&p->env, &p->la.a, &o);
+    tu_env_open_dl(&p->env, &p->la.a, &o, penv_hook, p);
     fx_register_types(p->env.sys);
     ax_loop_ref(p->env.loop); /* let steps sleep until a post wakes the loop */
 }

@@ -169,14 +169,7 @@ static inline void ca_open(ca *f, const ax_system_options *opt)
 {
     memset(f, 0, sizeof *f);
     tu_alloc_init(&f->ta);
-    ax_system_options o;
-    if (opt)
-        o = *opt;
-    else
-        memset(&o, 0, sizeof o);
-    o.on_dead_letter = ca_dl_hook;
-    o.dead_letter_arg = &f->dl;
-    tu_env_open(&f->env, &f->ta.a, &o);
+    tu_env_open_dl(&f->env, &f->ta.a, opt, ca_dl_hook, &f->dl);
     f->loop = f->env.loop;
     f->sys = f->env.sys;
     ca_register_types(f->sys);

@@ -113,11 +113,7 @@ static void re_open(reg_env *r)
 {
     memset(r, 0, sizeof *r);
     tu_alloc_init(&r->ta);
-    ax_system_options o;
-    memset(&o, 0, sizeof o);
-    o.on_dead_letter = count_dead_letter;
-    o.dead_letter_arg = r;
-    tu_env_open(&r->e, &r->ta.a, &o);
+    tu_env_open_dl(&r->e, &r->ta.a, NULL, count_dead_letter, r);
     ax_system *sys = r->e.sys;
     tu_ok(ax_msg_register_pod(sys, T_POD, "pod", sizeof(pod), alignof(pod)));
     tu_ok(ax_msg_register_pod(sys, T_EMPTY, "empty", 0, 0));

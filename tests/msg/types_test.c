@@ -409,11 +409,7 @@ static void ne_open(note_env *n, int mode)
 {
     memset(n, 0, sizeof *n);
     tu_alloc_init(&n->ta);
-    ax_system_options o;
-    memset(&o, 0, sizeof o);
-    o.on_dead_letter = note_dead_letter;
-    o.dead_letter_arg = n;
-    tu_env_open(&n->e, &n->ta.a, &o);
+    tu_env_open_dl(&n->e, &n->ta.a, NULL, note_dead_letter, n);
     ax_msg_type t = {T_NOTE, "note", sizeof(msgt_note), alignof(msgt_note), 0, 0,
                      NULL,   NULL,   msgt_note_free};
     tu_ok(ax_msg_register(n->e.sys, &t));

@@ -86,6 +86,19 @@ void tu_env_open(tu_env *e, const ax_allocator *a, const ax_system_options *opt)
     tu_ok(ax_system_new(e->loop, &so, &e->sys));
 }
 
+void tu_env_open_dl(tu_env *e, const ax_allocator *a, const ax_system_options *opt,
+                    ax_dead_letter_fn hook, void *arg)
+{
+    ax_system_options o;
+    if (opt)
+        o = *opt;
+    else
+        memset(&o, 0, sizeof o);
+    o.on_dead_letter = hook;
+    o.dead_letter_arg = arg;
+    tu_env_open(e, a, &o);
+}
+
 void tu_env_close(tu_env *e)
 {
     tu_ok(ax_system_free(e->sys));

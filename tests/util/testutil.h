@@ -50,6 +50,10 @@ typedef struct tu_env {
 } tu_env;
 
 void tu_env_open(tu_env *e, const ax_allocator *a, const ax_system_options *opt);
+/* The same with `opt`'s dead-letter hook (if any) replaced by hook(arg):
+ * the fixtures' way of recording every dead letter.  `opt` may be NULL. */
+void tu_env_open_dl(tu_env *e, const ax_allocator *a, const ax_system_options *opt,
+                    ax_dead_letter_fn hook, void *arg);
 /* Free the system and the loop, asserting both succeed. */
 void tu_env_close(tu_env *e);
 
