@@ -360,4 +360,48 @@ static inline int axi_deliver_local_fast(ax_system *s, ax_id to, axi_msg *m)
     return 0;
 }
 
+/* ---- handlers run straight from a link's input ----------------------- */
+
+/* Whether a message for live actor `a` may run its handler now, from a
+ * link's input, instead of through the mailbox: a plain (synchronous)
+ * actor with no mail and not running (mail implies QUEUED, so flags 0
+ * says both), outside any handler, in an open system that no handler has
+ * asked to shut down. */
+static inline int axi_can_run_now(const ax_system *s, const axi_actor *a)
+{
+    return a->kind == AXI_KIND_PLAIN && a->flags == 0 &&
+           !(s->in_dispatch | s->closed | s->shutdown_pending);
+}
+
+/* The rare ends of axi_run_now (dispatch.c): the handler stopped its
+ * actor, queued mail for it, or shut the system down.  Returns 1 when the
+ * caller must stop handing over messages (shutdown pending). */
+int axi_run_now_after(ax_system *s, axi_actor *a);
+
+/* Run the handler of `a` (axi_can_run_now) on `m`, a borrowed header
+ * (flags AXI_MF_BORROWED, view and sender set) whose payload the caller
+ * keeps valid until this returns.  Same context as a dispatch: QUEUED is
+ * set while it runs, so its sends to itself queue it once, after.
+ * Returns 0, or 1 as axi_run_now_after. */
+static inline int axi_run_now(ax_system *s, axi_actor *a, axi_msg *m)
+{
+    ax_ctx *ctx = &s->ctx;
+    a->flags = AXI_AF_QUEUED;
+    s->in_dispatch = 1;
+    ctx->sys = s;
+    ctx->actor = a;
+    ctx->self = axi_actor_id(a);
+    ctx->cur = m;
+    a->receive(a->state, ctx, &m->view);
+    ctx->cur = NULL;
+    ctx->actor = NULL;
+    s->in_dispatch = 0;
+    s->stats.delivered++;
+    if (AXI_LIKELY(!ctx->slow && a->mb_head == NULL)) {
+        a->flags = 0;
+        return 0;
+    }
+    return axi_run_now_after(s, a);
+}
+
 #endif /* AXI_ACTOR_INT_H */

@@ -99,6 +99,12 @@ static void shutdown_now(ax_system *s);
 void axi_dispatch_run(void *arg)
 {
     ax_system *s = arg;
+    if (AXI_UNLIKELY(s->shutdown_pending)) {
+        /* Asked for by a handler run outside a pass (straight from a
+         * link's input): no other handler runs first. */
+        shutdown_now(s);
+        return;
+    }
     uint32_t budget = s->turn_budget;
     const uint32_t batch = s->batch;
     ax_ctx *ctx = &s->ctx;
@@ -206,6 +212,20 @@ void axi_dispatch_run(void *arg)
     s->in_dispatch = 0;
     if (s->shutdown_pending)
         shutdown_now(s);
+}
+
+int axi_run_now_after(ax_system *s, axi_actor *a)
+{
+    ax_ctx *ctx = &s->ctx;
+    ctx->slow = 0;
+    ctx->moved = 0; /* a borrowed message is copied, never moved */
+    if (a->flags & AXI_AF_STOPPING)
+        axi_actor_end(s, a, AX_REASON_NORMAL);
+    else if (a->mb_head)
+        axi_rq_push(s, a); /* QUEUED stays set */
+    else
+        a->flags &= (uint8_t)~AXI_AF_QUEUED;
+    return s->shutdown_pending;
 }
 
 /* ---- shutdown -------------------------------------------------------- */

@@ -283,6 +283,8 @@ int ax_forward(ax_ctx *ctx, ax_id to)
             return AX_ECLOSED;
         return route_copy(s, to, cur);
     }
+    if (AXI_UNLIKELY(cur->flags & AXI_MF_BORROWED)) /* in a link's buffer: copy */
+        return axi_send(s, cur->sender, to, cur->view.type, cur->view.data, cur->view.size);
     if (!ctx->moved) {
         /* First forward: move the node itself, no copy. */
         int rc = axi_deliver(s, to, cur);
@@ -294,7 +296,7 @@ int ax_forward(ax_ctx *ctx, ax_id to)
      * so a copy is safe - unless the payload owns resources. */
     if (cur->flags & AXI_MF_HAS_FREE)
         return AX_EINVAL;
-    return axi_send(s, cur->sender, to, cur->view.type, axi_msg_payload(cur), cur->view.size);
+    return axi_send(s, cur->sender, to, cur->view.type, cur->view.data, cur->view.size);
 }
 
 /* ---- construct in place ---------------------------------------------- */

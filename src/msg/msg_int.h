@@ -30,6 +30,10 @@ struct axi_msg {
 #define AXI_MF_DIRECT 2u   /* allocated directly, not from a size class */
 #define AXI_MF_POISON 4u   /* AX_MSG_POISON: ends the actor, never handled */
 #define AXI_MF_ASKDONE 8u  /* AXI_MSG_ASKDONE: runs an ask callback */
+/* Not a pooled node: a header on a link's stack whose view points into
+ * the input buffer (axi_run_now).  Never freed, moved or queued: a local
+ * forward copies it. */
+#define AXI_MF_BORROWED 16u
 #define AXI_MF_CONTROL (AXI_MF_POISON | AXI_MF_ASKDONE) /* axon's, not a handler's */
 
 /* Internal: a callback ask finished; handled in the asker's mailbox order. */

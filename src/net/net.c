@@ -99,6 +99,7 @@ int axn_net_get(ax_system *sys, axn_net **out)
     n->node = sys->node_id;
     n->log_level = AX_LOG_WARN;
     n->rx_size = UINT32_MAX; /* the rx fast path matches nothing yet */
+    n->early_flush = n->flush_in = AXN_EARLY_FLUSH;
     n->orphan.node_id = 0;
     uint64_t seed[2] = {0, 0};
     if (axn_random(seed, sizeof seed) != 0) {

@@ -30,6 +30,11 @@
  * into more writes and wake-ups, which cost more than the overlap they
  * buy (the kernel runs the two processes of a ring on one CPU anyway). */
 #define AXN_READ_BUDGET 4096u
+/* While a long input batch runs handlers straight from the buffer, the
+ * output they produced is flushed every this many messages (not only at
+ * the end of the turn): the next node starts on it while this one goes
+ * on - a ring of processes keeps more than one CPU busy. */
+#define AXN_EARLY_FLUSH 256u
 /* ACKs: at the latest after this many bytes (or the peer's smaller
  * window, from its HELLO), or this long after the first unacknowledged
  * frame, unless they ride along with outgoing frames first. */
@@ -344,7 +349,13 @@ struct axn_net {
      * received: the input loop's fast path (deliver.c).  rx_size starts
      * at UINT32_MAX, which no frame's size equals. */
     uint32_t rx_type, rx_size;
+    uint32_t rx_amask;       /* its alignment - 1: a payload in the input
+                                buffer with these bits clear is handed to
+                                a handler in place (0 for empty types) */
     uint8_t rx_cls;
+    uint32_t early_flush;    /* flush output every this many direct messages */
+    uint32_t flush_in;       /* direct messages left until the next early
+                                flush (reset by every flush) */
     axn_link *dirty;         /* links with output to write */
     axn_conn *conns;         /* every connection */
     axn_conn *ready;         /* connections with buffered input */
@@ -373,6 +384,8 @@ int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *
                     size_t size);
 int axn_runner_pending(void *arg);
 void axn_runner_run(void *arg);
+/* Flush every link with output queued (the runner's last step). */
+void axn_flush_dirty(axn_net *n);
 void axn_reap(axn_net *n);
 void axn_flush_link(axn_link *l);
 void axn_listener_stop(axn_net *n, axn_listener *l);

@@ -343,6 +343,12 @@ void axn_runner_run(void *arg)
             c = next;
         }
     }
+    axn_flush_dirty(n);
+}
+
+void axn_flush_dirty(axn_net *n)
+{
+    n->flush_in = n->early_flush;
     while (n->dirty) {
         axn_link *l = n->dirty;
         n->dirty = l->dirty_next;
@@ -539,6 +545,7 @@ static void add_stats(ax_link_stats *t, const ax_link_stats *s)
 {
     t->frames_out += s->frames_out;
     t->frames_in += s->frames_in;
+    t->frames_direct += s->frames_direct;
     t->bytes_out += s->bytes_out;
     t->bytes_in += s->bytes_in;
     t->connects += s->connects;

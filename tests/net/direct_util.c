@@ -1,0 +1,123 @@
+/* direct_util.c - see direct_util.h. */
+#include "direct_util.h"
+
+#include "actor/actor_int.h" /* struct ax_ctx: the current message's flags */
+
+int is_direct(const ax_ctx *ctx)
+{
+    return ctx->cur != NULL && (ctx->cur->flags & AXI_MF_BORROWED) != 0;
+}
+
+ax_id remote(ax_id id, uint32_t node)
+{
+    id.node = node;
+    return id;
+}
+
+int both_up(void *arg)
+{
+    nt_pair *p = arg;
+    return nt_node_up(p->b, 1) && nt_node_up(p->a, 2);
+}
+
+void register_extra(ax_system *sys)
+{
+    tu_ok(ax_msg_register_pod(sys, MSG_SELF, "self", 8, 8));
+    tu_ok(ax_msg_register_pod(sys, MSG_ODD12, "odd12", 12, 8));
+    tu_ok(ax_msg_register_pod(sys, MSG_ODD20, "odd20", 20, 8));
+}
+
+void open_default(nt_pair *p)
+{
+    ax_link_options o;
+    nt_options(&o);
+    nt_pair_open(p, 1, &o, &o);
+    register_extra(p->a);
+    register_extra(p->b);
+    assert_true(nt_run(p, both_up, p, 5000));
+}
+
+void record_dl(void *arg, const ax_dead_letter *dl)
+{
+    dl_log *d = arg;
+    d->n++;
+    if (dl->reason == AX_ESTALE)
+        d->estale++;
+    else if (dl->reason == AX_ECLOSED)
+        d->eclosed++;
+    else
+        d->other++;
+    d->last = *dl;
+}
+
+/* System options are fixed at ax_system_new, and nt_pair_open takes none,
+ * so this builds the same pair (node 1 serves, node 2 dials) with the hook
+ * set. */
+void open_with_dl(nt_pair *p, dl_log *d)
+{
+    memset(p, 0, sizeof *p);
+    memset(d, 0, sizeof *d);
+    ax_loop_options lo = {tu_backend, NULL};
+    tu_ok(ax_loop_new(&lo, &p->la));
+    tu_ok(ax_loop_new(&lo, &p->lb));
+    ax_system_options so;
+    memset(&so, 0, sizeof so);
+    so.node_id = 1;
+    so.on_dead_letter = record_dl;
+    so.dead_letter_arg = d;
+    tu_ok(ax_system_new(p->la, &so, &p->a));
+    memset(&so, 0, sizeof so);
+    so.node_id = 2;
+    tu_ok(ax_system_new(p->lb, &so, &p->b));
+    ax_node_set_log(p->a, NULL, NULL, -1);
+    ax_node_set_log(p->b, NULL, NULL, -1);
+    nt_register_types(p->a);
+    nt_register_types(p->b);
+    register_extra(p->a);
+    register_extra(p->b);
+    ax_link_options o;
+    nt_options(&o);
+    char addr[512];
+    nt_serve_addr(addr, sizeof addr);
+    tu_ok(ax_serve(p->a, addr, &o, &p->listener));
+    tu_ok(ax_serve_address(p->a, p->listener, p->addr, sizeof p->addr));
+    tu_ok(ax_node_add(p->b, 1, p->addr, &o));
+    assert_true(nt_run(p, both_up, p, 5000));
+}
+
+ax_link_stats link_stats(ax_system *sys, uint32_t node)
+{
+    ax_link_stats st;
+    tu_ok(ax_node_stats(sys, node, &st));
+    return st;
+}
+
+typedef struct until {
+    const uint64_t *v;
+    uint64_t want;
+} until;
+
+static int reached(void *arg)
+{
+    until *u = arg;
+    return *u->v >= u->want;
+}
+
+int wait_for(nt_pair *p, const uint64_t *v, uint64_t want)
+{
+    until u = {v, want};
+    return nt_run(p, reached, &u, 20000);
+}
+
+void send_range(ax_system *sys, ax_id from, ax_id to, uint32_t type, uint64_t first, uint64_t last)
+{
+    for (uint64_t v = first; v <= last; v++)
+        tu_ok(ax_system_send(sys, from, to, type, &v, 8));
+}
+
+uint64_t get_u64(const ax_msg *msg)
+{
+    uint64_t v;
+    memcpy(&v, msg->data, 8);
+    return v;
+}
