@@ -190,6 +190,10 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
     uint64_t to_ack = 0; /* bytes of frames that call for an ACK */
     uint64_t direct = 0; /* messages handled straight from the buffer */
     uint32_t flush_in = n->flush_in; /* counts down across reads */
+    /* Early flushes only when this read brought a long batch: shorter
+     * ones are flushed at the end of the turn anyway. */
+    const int early = n->rx_size <= AX_MSG_MAX_SIZE &&
+                      (len - pos) / (AXN_HDR + (size_t)n->rx_size) >= AXN_EARLY_MIN;
     while (len - pos >= AXN_HDR) {
         const char *p = ib + pos;
         /* Size and type as locals: the full header (whose address the
@@ -254,11 +258,11 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
                     rc = -1; /* the handler closed the link */
                     break;
                 }
-                if (AXI_UNLIKELY(--flush_in == 0)) {
+                if (AXI_UNLIKELY(early && --flush_in == 0)) {
                     /* A long batch: what its handlers wrote so far goes
                      * out now, so the next node works on it while this
-                     * one works on the rest. */
-                    axn_flush_dirty(n); /* resets n->flush_in */
+                     * one works on the rest (net_int.h). */
+                    axn_flush_early(n); /* resets n->flush_in */
                     flush_in = n->flush_in;
                     if (c->state == AXN_C_CLOSED) {
                         rc = -1;

@@ -30,11 +30,17 @@
  * into more writes and wake-ups, which cost more than the overlap they
  * buy (the kernel runs the two processes of a ring on one CPU anyway). */
 #define AXN_READ_BUDGET 4096u
-/* While a long input batch runs handlers straight from the buffer, the
- * output they produced is flushed every this many messages (not only at
- * the end of the turn): the next node starts on it while this one goes
- * on - a ring of processes keeps more than one CPU busy. */
+/* Early flush.  When one read brings a long batch (at least
+ * AXN_EARLY_MIN frames of the remembered type) and its handlers run
+ * straight from the buffer, the output they produce is flushed every
+ * AXN_EARLY_FLUSH messages, not only at the end of the turn: the next
+ * process of a chain starts on it while this one goes on, so two CPUs
+ * work instead of one waking the other.  When the process was preempted
+ * meanwhile (the peer woke up on this CPU: no overlap, only extra
+ * switches), early flushes pause for 1, 2, 4 ... AXN_EARLY_BACKOFF turns. */
 #define AXN_EARLY_FLUSH 256u
+#define AXN_EARLY_MIN 512u
+#define AXN_EARLY_BACKOFF 64u
 /* ACKs: at the latest after this many bytes (or the peer's smaller
  * window, from its HELLO), or this long after the first unacknowledged
  * frame, unless they ride along with outgoing frames first. */
@@ -353,9 +359,13 @@ struct axn_net {
                                 buffer with these bits clear is handed to
                                 a handler in place (0 for empty types) */
     uint8_t rx_cls;
-    uint32_t early_flush;    /* flush output every this many direct messages */
+    uint32_t early_flush;    /* AXN_EARLY_FLUSH; 0 never (tests) */
     uint32_t flush_in;       /* direct messages left until the next early
-                                flush (reset by every flush) */
+                                flush (reset by every flush); UINT32_MAX
+                                while paused */
+    uint32_t early_pause;    /* turns left without early flushes */
+    uint32_t early_backoff;  /* the last pause (doubles while preempted) */
+    uint64_t nivcsw;         /* involuntary switches seen at the last one */
     axn_link *dirty;         /* links with output to write */
     axn_conn *conns;         /* every connection */
     axn_conn *ready;         /* connections with buffered input */
@@ -384,8 +394,12 @@ int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *
                     size_t size);
 int axn_runner_pending(void *arg);
 void axn_runner_run(void *arg);
-/* Flush every link with output queued (the runner's last step). */
+/* Flush every link with output queued (the runner's last step); rearms
+ * the early flush unless it is paused. */
 void axn_flush_dirty(axn_net *n);
+/* The early flush (deliver.c): axn_flush_dirty, then a pause if this
+ * process was preempted since the last one. */
+void axn_flush_early(axn_net *n);
 void axn_reap(axn_net *n);
 void axn_flush_link(axn_link *l);
 void axn_listener_stop(axn_net *n, axn_listener *l);

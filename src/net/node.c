@@ -7,6 +7,7 @@
  * in the same turn; a turn never waits for I/O while it has frames to
  * write on a writable link. */
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -348,12 +349,48 @@ void axn_runner_run(void *arg)
 
 void axn_flush_dirty(axn_net *n)
 {
-    n->flush_in = n->early_flush;
+    if (n->early_pause) {
+        n->early_pause--;
+        n->flush_in = UINT32_MAX;
+    } else {
+        n->flush_in = n->early_flush ? n->early_flush : UINT32_MAX;
+    }
     while (n->dirty) {
         axn_link *l = n->dirty;
         n->dirty = l->dirty_next;
         l->in_dirty = 0;
         axn_flush_link(l);
+    }
+}
+
+/* Involuntary context switches of this thread so far. */
+static uint64_t preemptions(void)
+{
+    struct rusage ru;
+#ifdef RUSAGE_THREAD
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+#else
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+#endif
+        return 0;
+    return (uint64_t)ru.ru_nivcsw;
+}
+
+void axn_flush_early(axn_net *n)
+{
+    axn_flush_dirty(n);
+    uint64_t now = preemptions();
+    if (now != n->nivcsw) {
+        /* Preempted since the last early flush: most likely by the peer
+         * it woke, on this CPU.  Pause (longer each time in a row). */
+        n->nivcsw = now;
+        n->early_backoff = n->early_backoff ? n->early_backoff * 2 : 1;
+        if (n->early_backoff > AXN_EARLY_BACKOFF)
+            n->early_backoff = AXN_EARLY_BACKOFF;
+        n->early_pause = n->early_backoff;
+        n->flush_in = UINT32_MAX;
+    } else {
+        n->early_backoff = 0;
     }
 }
 
