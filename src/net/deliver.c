@@ -190,10 +190,8 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
     uint64_t to_ack = 0; /* bytes of frames that call for an ACK */
     uint64_t direct = 0; /* messages handled straight from the buffer */
     uint32_t flush_in = n->flush_in; /* counts down across reads */
-    /* Early flushes only when this read brought a long batch: shorter
-     * ones are flushed at the end of the turn anyway. */
-    const int early = n->rx_size <= AX_MSG_MAX_SIZE &&
-                      (len - pos) / (AXN_HDR + (size_t)n->rx_size) >= AXN_EARLY_MIN;
+    /* Early flushes only for small messages (net_int.h). */
+    const int early = n->rx_size <= AXN_EARLY_MAX_SIZE;
     while (len - pos >= AXN_HDR) {
         const char *p = ib + pos;
         /* Size and type as locals: the full header (whose address the

@@ -30,16 +30,18 @@
  * into more writes and wake-ups, which cost more than the overlap they
  * buy (the kernel runs the two processes of a ring on one CPU anyway). */
 #define AXN_READ_BUDGET 4096u
-/* Early flush.  When one read brings a long batch (at least
- * AXN_EARLY_MIN frames of the remembered type) and its handlers run
- * straight from the buffer, the output they produce is flushed every
- * AXN_EARLY_FLUSH messages, not only at the end of the turn: the next
- * process of a chain starts on it while this one goes on, so two CPUs
- * work instead of one waking the other.  When the process was preempted
- * meanwhile (the peer woke up on this CPU: no overlap, only extra
- * switches), early flushes pause for 1, 2, 4 ... AXN_EARLY_BACKOFF turns. */
+/* Early flush.  While a turn's input runs handlers straight from the
+ * buffer, the output they produce is flushed every AXN_EARLY_FLUSH
+ * messages, not only at the end of the turn: the next process of a chain
+ * starts on it while this one goes on, so two CPUs work instead of one
+ * waking the other.  Only for small messages (payloads up to
+ * AXN_EARLY_MAX_SIZE): with large ones the system calls cost more than
+ * the overlap gains, and the turn's read budget splits long batches
+ * anyway.  When the process was preempted meanwhile (the peer woke up on
+ * this CPU: no overlap, only extra switches), early flushes pause for 1,
+ * 2, 4 ... AXN_EARLY_BACKOFF turns. */
 #define AXN_EARLY_FLUSH 256u
-#define AXN_EARLY_MIN 512u
+#define AXN_EARLY_MAX_SIZE 128u
 #define AXN_EARLY_BACKOFF 64u
 /* ACKs: at the latest after this many bytes (or the peer's smaller
  * window, from its HELLO), or this long after the first unacknowledged
