@@ -110,8 +110,10 @@ AX_EXTERN int ax_send_msg(ax_ctx *ctx, ax_id to, ax_outmsg *m);
 
 /* Forward the current message to `to`, keeping its original sender.  The
  * first forward to a local actor moves the message without copying; later
- * local ones copy; a forward to a remote id always sends a copy (the link
- * encodes it).  Either way msg stays readable until the handler returns.
+ * local ones copy, and so does every local forward of a message handled in
+ * place in a link's input buffer (docs/nodes.md section 5); a forward to a
+ * remote id always sends a copy (the link encodes it).  Either way msg
+ * stays readable until the handler returns.
  * Errors: as ax_send(), AX_ENOCTX (no current message, e.g. in on_stop),
  * AX_EINVAL (a second local forward of a type with a free hook: a copy
  * would duplicate ownership). */
