@@ -50,38 +50,19 @@ void record_dl(void *arg, const ax_dead_letter *dl)
     d->last = *dl;
 }
 
-/* System options are fixed at ax_system_new, and nt_pair_open takes none,
- * so this builds the same pair (node 1 serves, node 2 dials) with the hook
- * set. */
+/* open_default with node 1's dead letters recorded in d. */
 void open_with_dl(nt_pair *p, dl_log *d)
 {
-    memset(p, 0, sizeof *p);
     memset(d, 0, sizeof *d);
-    ax_loop_options lo = {tu_backend, NULL};
-    tu_ok(ax_loop_new(&lo, &p->la));
-    tu_ok(ax_loop_new(&lo, &p->lb));
     ax_system_options so;
     memset(&so, 0, sizeof so);
-    so.node_id = 1;
     so.on_dead_letter = record_dl;
     so.dead_letter_arg = d;
-    tu_ok(ax_system_new(p->la, &so, &p->a));
-    memset(&so, 0, sizeof so);
-    so.node_id = 2;
-    tu_ok(ax_system_new(p->lb, &so, &p->b));
-    ax_node_set_log(p->a, NULL, NULL, -1);
-    ax_node_set_log(p->b, NULL, NULL, -1);
-    nt_register_types(p->a);
-    nt_register_types(p->b);
-    register_extra(p->a);
-    register_extra(p->b);
     ax_link_options o;
     nt_options(&o);
-    char addr[512];
-    nt_serve_addr(addr, sizeof addr);
-    tu_ok(ax_serve(p->a, addr, &o, &p->listener));
-    tu_ok(ax_serve_address(p->a, p->listener, p->addr, sizeof p->addr));
-    tu_ok(ax_node_add(p->b, 1, p->addr, &o));
+    nt_pair_open_with(p, 1, &o, &o, &so);
+    register_extra(p->a);
+    register_extra(p->b);
     assert_true(nt_run(p, both_up, p, 5000));
 }
 

@@ -123,14 +123,24 @@ static void quiet_log(void *arg, int level, const char *line)
 
 void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob)
 {
+    nt_pair_open_with(p, link, oa, ob, NULL);
+}
+
+void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa,
+                       const ax_link_options *ob, const ax_system_options *sa)
+{
     memset(p, 0, sizeof *p);
     ax_loop_options lo = {tu_backend, NULL};
     tu_ok(ax_loop_new(&lo, &p->la));
     tu_ok(ax_loop_new(&lo, &p->lb));
     ax_system_options so;
-    memset(&so, 0, sizeof so);
+    if (sa)
+        so = *sa;
+    else
+        memset(&so, 0, sizeof so);
     so.node_id = 1;
     tu_ok(ax_system_new(p->la, &so, &p->a));
+    memset(&so, 0, sizeof so);
     so.node_id = 2;
     tu_ok(ax_system_new(p->lb, &so, &p->b));
     ax_node_set_log(p->a, quiet_log, NULL, AX_LOG_INFO);

@@ -52,6 +52,10 @@ typedef struct nt_pair {
 /* Open both systems (node ids 1 and 2); `a` serves, `b` adds node 1 at
  * a's address (when link is non-zero). */
 void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob);
+/* The same with `a`'s system options taken from sa (its node_id is set
+ * to 1), e.g. for a dead-letter hook; sa NULL: defaults. */
+void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa,
+                       const ax_link_options *ob, const ax_system_options *sa);
 void nt_pair_close(nt_pair *p);
 /* Step both loops (no waiting) until cond(arg) or ms elapse: returns 1 if
  * the condition holds.  freeze_a/freeze_b leave that loop alone. */
