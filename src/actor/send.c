@@ -283,17 +283,16 @@ int ax_forward(ax_ctx *ctx, ax_id to)
             return AX_ECLOSED;
         return route_copy(s, to, cur);
     }
-    if (AXI_UNLIKELY(cur->flags & AXI_MF_BORROWED)) /* in a link's buffer: copy */
-        return axi_send(s, cur->sender, to, cur->view.type, cur->view.data, cur->view.size);
-    if (!ctx->moved) {
+    if (!ctx->moved && !(cur->flags & AXI_MF_BORROWED)) {
         /* First forward: move the node itself, no copy. */
         int rc = axi_deliver(s, to, cur);
         if (rc == 0)
             ctx->moved = ctx->slow = 1; /* the dispatcher must not free it */
         return rc;
     }
-    /* Already moved: the node stays untouched until this handler returns,
-     * so a copy is safe - unless the payload owns resources. */
+    /* Already moved (the node stays untouched until this handler returns)
+     * or borrowed (no node: the bytes lie in a link's input buffer): a
+     * copy is safe - unless the payload owns resources. */
     if (cur->flags & AXI_MF_HAS_FREE)
         return AX_EINVAL;
     return axi_send(s, cur->sender, to, cur->view.type, cur->view.data, cur->view.size);

@@ -26,9 +26,10 @@
 /* Frames decoded per connection per loop turn (also capped by the
  * system's turn_budget): the rest wait in the buffer for the next turn, so
  * a fast peer cannot flood the mailboxes.  Measured with bench/ring_dist
- * on the 2-vCPU machine type: smaller budgets (256, 512) split batches
- * into more writes and wake-ups, which cost more than the overlap they
- * buy (the kernel runs the two processes of a ring on one CPU anyway). */
+ * on the 2-vCPU machine type (with the mailbox path): smaller budgets
+ * (256, 512) split batches into more writes and wake-ups that cost more
+ * than the overlap they bought.  The early flush below overlaps processes
+ * without ending the turn, and only when it pays. */
 #define AXN_READ_BUDGET 4096u
 /* Early flush.  While a turn's input runs handlers straight from the
  * buffer, the output they produce is flushed every AXN_EARLY_FLUSH
@@ -361,7 +362,7 @@ struct axn_net {
                                 buffer with these bits clear is handed to
                                 a handler in place (0 for empty types) */
     uint8_t rx_cls;
-    uint32_t early_flush;    /* AXN_EARLY_FLUSH; 0 never (tests) */
+    uint32_t early_flush;    /* AXN_EARLY_FLUSH */
     uint32_t flush_in;       /* direct messages left until the next early
                                 flush (reset by every flush); UINT32_MAX
                                 while paused */

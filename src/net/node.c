@@ -7,8 +7,8 @@
  * in the same turn; a turn never waits for I/O while it has frames to
  * write on a writable link. */
 #include <stdarg.h>
-#include <sys/resource.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -353,7 +353,7 @@ void axn_flush_dirty(axn_net *n)
         n->early_pause--;
         n->flush_in = UINT32_MAX;
     } else {
-        n->flush_in = n->early_flush ? n->early_flush : UINT32_MAX;
+        n->flush_in = n->early_flush;
     }
     while (n->dirty) {
         axn_link *l = n->dirty;
