@@ -145,7 +145,8 @@ typedef struct ax_link_stats {
     uint64_t frames_out;    /* frames written to the transport */
     uint64_t frames_in;     /* frames received and processed */
     uint64_t frames_direct; /* of those, messages whose handler ran straight
-                               from the input buffer (idle plain actor) */
+                               from the input buffer (an idle actor's
+                               synchronous handler: docs/nodes.md) */
     uint64_t bytes_out;
     uint64_t bytes_in;
     uint64_t connects;      /* handshakes completed */

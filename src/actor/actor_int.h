@@ -362,15 +362,38 @@ static inline int axi_deliver_local_fast(ax_system *s, ax_id to, axi_msg *m)
 
 /* ---- handlers run straight from a link's input ----------------------- */
 
-/* Whether a message for live actor `a` may run its handler now, from a
- * link's input, instead of through the mailbox: a plain (synchronous)
- * actor with no mail and not running (mail implies QUEUED, so flags 0
- * says both), outside any handler, in an open system that no handler has
- * asked to shut down. */
-static inline int axi_can_run_now(const ax_system *s, const axi_actor *a)
+/* The handler slot for `type` in a behaviour, or NULL (then its unknown
+ * handler runs).  Empty slots hold type 0, which is never a valid id. */
+static inline const axi_bhv_slot *axi_bhv_lookup(const ax_behavior *b, uint32_t type)
 {
-    return a->kind == AXI_KIND_PLAIN && a->flags == 0 &&
-           !(s->in_dispatch | s->closed | s->shutdown_pending);
+    uint32_t i = (type * 0x9E3779B1u) & b->mask;
+    for (;;) {
+        const axi_bhv_slot *sl = &b->slots[i];
+        if (sl->type == type)
+            return sl;
+        if (sl->type == 0)
+            return NULL;
+        i = (i + 1) & b->mask;
+    }
+}
+
+/* Whether a message of `type` for live actor `a` may run its handler now,
+ * from a link's input, instead of through the mailbox: a plain actor, or
+ * a behaviour actor whose handler for the type is synchronous (the
+ * unknown handler is); with no mail and not running (mail implies
+ * QUEUED, so flags 0 says both); outside any handler, in an open system
+ * that no handler has asked to shut down.  Coroutine actors never: their
+ * handler may keep the message past a wait. */
+static inline int axi_can_run_now(const ax_system *s, const axi_actor *a, uint32_t type)
+{
+    if (a->flags != 0 || (s->in_dispatch | s->closed | s->shutdown_pending))
+        return 0;
+    if (AXI_LIKELY(a->kind == AXI_KIND_PLAIN))
+        return 1;
+    if (a->kind != AXI_KIND_BEHAVIOR)
+        return 0;
+    const axi_bhv_slot *sl = axi_bhv_lookup(a->ext->behavior, type);
+    return !sl || !(sl->flags & AX_HANDLER_ASYNC);
 }
 
 /* The rare ends of axi_run_now (dispatch.c): the handler stopped its

@@ -6,25 +6,10 @@
  * even when messages circulate forever. */
 #include "actor/coro_int.h"
 
-/* The handler slot for `type`, or NULL (then the unknown handler runs). */
-static inline const axi_bhv_slot *bhv_lookup(const ax_behavior *b, uint32_t type)
-{
-    /* Empty slots hold type 0, which is never a valid id. */
-    uint32_t i = (type * 0x9E3779B1u) & b->mask;
-    for (;;) {
-        const axi_bhv_slot *sl = &b->slots[i];
-        if (sl->type == type)
-            return sl;
-        if (sl->type == 0)
-            return NULL;
-        i = (i + 1) & b->mask;
-    }
-}
-
 void axi_behavior_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 {
     const ax_behavior *b = ctx->actor->ext->behavior;
-    const axi_bhv_slot *sl = bhv_lookup(b, msg->type);
+    const axi_bhv_slot *sl = axi_bhv_lookup(b, msg->type);
     if (!sl)
         b->unknown(state, ctx, msg);
     else if (sl->flags & AX_HANDLER_ASYNC)

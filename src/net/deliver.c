@@ -235,11 +235,12 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             ax_id to = {0, axn_get32(p + 24), axn_get32(p + 28)};
             axi_actor *a = axi_actor_lookup(s, to);
             const char *data = p + AXN_HDR;
-            /* An idle plain actor: its handler runs now, on the payload
+            /* An idle plain actor (or behaviour actor with a synchronous
+             * handler for the type): its handler runs now, on the payload
              * where it lies (if aligned for the type), with no node, no
              * copy and no mailbox round trip.  Order holds: its mailbox
              * is empty. */
-            if (AXI_LIKELY(a != NULL && axi_can_run_now(s, a) &&
+            if (AXI_LIKELY(a != NULL && axi_can_run_now(s, a, type) &&
                            ((uintptr_t)data & n->rx_amask) == 0)) {
                 axi_msg b;
                 b.view.type = type;
