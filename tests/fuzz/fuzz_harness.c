@@ -95,8 +95,13 @@ int fuzz_run(int mode, const uint8_t *data, size_t size)
     t.deserialize = deser;
     ax_msg_register(sys, &t);
     ax_id id, first = {0, 1, 1}; /* sink 0 forwards to sink 1 */
-    ax_spawn(sys, sink, &first, NULL, &id); /* {1, 0, 1} */
-    ax_spawn(sys, sink, NULL, NULL, &id);   /* {1, 1, 1} */
+    ax_spawn(sys, sink, &first, NULL, &id); /* {1, 0, 1}: a plain actor */
+    /* {1, 1, 1}: a behaviour actor, synchronous for T_POD (in place from
+     * the buffer too), asynchronous for T_VAR (through the mailbox). */
+    ax_handler hs[2] = {{T_POD, sink, AX_HANDLER_SYNC}, {T_VAR, sink, AX_HANDLER_ASYNC}};
+    ax_behavior *b;
+    if (ax_behavior_new(sys, hs, 2, sink, &b) || ax_spawn_behavior(sys, b, NULL, NULL, &id))
+        abort();
     ax_name_register(sys, "sink", id);
 
     axn_net *n;
