@@ -238,4 +238,39 @@ static inline void fx_watchdog_off(void)
     alarm(0);
 }
 
+/* ---- shorthands for steps most tests spell out --------------------------- */
+
+/* Zero `r` and spawn a recording actor on it.  `r` must outlive the actor:
+ * keep it in the test's frame, declared before the fx_close(). */
+static inline ax_id fx_spawn_new_rec(fx *f, fx_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    return fx_spawn_rec(f->sys, r);
+}
+
+/* The usual start: fx_open(f, NULL), then one fresh recording actor. */
+static inline ax_id fx_open_rec(fx *f, fx_rec *r)
+{
+    fx_open(f, NULL);
+    return fx_spawn_new_rec(f, r);
+}
+
+/* Sends from nobody (nil sender) that must be accepted. */
+static inline void fx_poison(fx *f, ax_id to)
+{
+    tu_ok(ax_system_send(f->sys, ax_id_nil(), to, AX_MSG_POISON, NULL, 0));
+}
+
+static inline void fx_send_empty(fx *f, ax_id to)
+{
+    tu_ok(ax_system_send(f->sys, ax_id_nil(), to, T_EMPTY, NULL, 0));
+}
+
+/* A T_PING of round 0. */
+static inline void fx_send_ping(fx *f, ax_id to)
+{
+    uint64_t round = 0;
+    tu_ok(ax_system_send(f->sys, ax_id_nil(), to, T_PING, &round, sizeof round));
+}
+
 #endif /* AXON_ACTOR_FIXTURE_H */

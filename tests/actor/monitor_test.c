@@ -50,160 +50,150 @@ static ax_id spawn_watcher(fx *f, watcher *w, ax_id target)
     return id;
 }
 
-static void send_empty(fx *f, ax_id to)
+/* What most tests start from: a recording target `t` and a watcher `w` of
+ * it.  Everything lives in the test's frame, so the actors' states outlive
+ * the fx_close() that ends them. */
+typedef struct scene {
+    fx f;
+    fx_rec t;
+    ax_id tid;
+    watcher w;
+    ax_id wid;
+} scene;
+
+/* Open the fixture and spawn t, then w.  With `monitored`, w has already
+ * called ax_monitor(t) from its handler and the loop is drained; without,
+ * nothing has been sent yet. */
+static fx *scene_open(scene *s, int monitored)
 {
-    tu_ok(ax_system_send(f->sys, ax_id_nil(), to, T_EMPTY, NULL, 0));
+    s->tid = fx_open_rec(&s->f, &s->t);
+    s->wid = spawn_watcher(&s->f, &s->w, s->tid);
+    if (monitored) {
+        fx_send_empty(&s->f, s->wid);
+        fx_drain(&s->f);
+    }
+    return &s->f;
+}
+
+/* The watcher's i-th DOWN names `who`, ended for `reason`. */
+static void assert_down(const watcher *w, int i, ax_id who, int reason)
+{
+    fx_assert_id_eq(w->down[i].who, who);
+    assert_int_equal(w->down[i].reason, reason);
 }
 
 static void test_down_on_stop(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    t.stop_after = 1;
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    send_empty(&f, wid);
-    fx_drain(&f);
-    tu_ok(w.monitor_rc);
-    assert_int_equal(w.downs, 0);
-    tu_ok(fx_u64_send(f.sys, ax_id_nil(), tid, 1)); /* the target calls ax_stop */
-    fx_drain(&f);
-    assert_int_equal(t.stops, 1);
-    assert_int_equal(w.downs, 1);
-    fx_assert_id_eq(w.down[0].who, tid);
-    assert_int_equal(w.down[0].reason, AX_REASON_NORMAL);
-    assert_int_equal(f.dl.n, 0);
-    fx_close(&f);
+    scene s;
+    fx *f = scene_open(&s, 1);
+    s.t.stop_after = 1;
+    tu_ok(s.w.monitor_rc);
+    assert_int_equal(s.w.downs, 0);
+    tu_ok(fx_u64_send(f->sys, ax_id_nil(), s.tid, 1)); /* the target calls ax_stop */
+    fx_drain(f);
+    assert_int_equal(s.t.stops, 1);
+    assert_int_equal(s.w.downs, 1);
+    assert_down(&s.w, 0, s.tid, AX_REASON_NORMAL);
+    assert_int_equal(f->dl.n, 0);
+    fx_close(f);
 }
 
 static void test_down_on_poison(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    send_empty(&f, wid);
-    fx_drain(&f);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), tid, AX_MSG_POISON, NULL, 0));
-    fx_drain(&f);
-    assert_int_equal(w.downs, 1);
-    fx_assert_id_eq(w.down[0].who, tid);
-    assert_int_equal(w.down[0].reason, AX_REASON_POISON);
-    fx_close(&f);
+    scene s;
+    fx *f = scene_open(&s, 1);
+    fx_poison(f, s.tid);
+    fx_drain(f);
+    assert_int_equal(s.w.downs, 1);
+    assert_down(&s.w, 0, s.tid, AX_REASON_POISON);
+    fx_close(f);
 }
 
 static void test_monitor_dead_actor_noproc(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), tid, AX_MSG_POISON, NULL, 0));
-    fx_drain(&f);
+    scene s;
+    fx *f = scene_open(&s, 0);
+    fx_poison(f, s.tid);
+    fx_drain(f);
     /* from a handler */
-    send_empty(&f, wid);
-    fx_drain(&f);
-    tu_ok(w.monitor_rc);
-    assert_int_equal(w.downs, 1);
-    fx_assert_id_eq(w.down[0].who, tid);
-    assert_int_equal(w.down[0].reason, AX_REASON_NOPROC);
+    fx_send_empty(f, s.wid);
+    fx_drain(f);
+    tu_ok(s.w.monitor_rc);
+    assert_int_equal(s.w.downs, 1);
+    assert_down(&s.w, 0, s.tid, AX_REASON_NOPROC);
     /* from outside: the DOWN is queued at once, handled on the next turn */
-    tu_ok(ax_system_monitor(f.sys, wid, tid));
-    assert_int_equal(ax_loop_step(f.loop, 0), 0);
-    assert_int_equal(w.downs, 2);
-    assert_int_equal(w.down[1].reason, AX_REASON_NOPROC);
+    tu_ok(ax_system_monitor(f->sys, s.wid, s.tid));
+    assert_int_equal(ax_loop_step(f->loop, 0), 0);
+    assert_int_equal(s.w.downs, 2);
+    assert_int_equal(s.w.down[1].reason, AX_REASON_NOPROC);
     /* even when the slot is in use again by a newer actor */
     fx_rec t2;
-    memset(&t2, 0, sizeof t2);
-    ax_id t2id = fx_spawn_rec(f.sys, &t2);
-    assert_int_equal(t2id.index, tid.index);
-    tu_ok(ax_system_monitor(f.sys, wid, tid));
-    fx_drain(&f);
-    assert_int_equal(w.downs, 3);
-    fx_assert_id_eq(w.down[2].who, tid);
-    assert_int_equal(w.down[2].reason, AX_REASON_NOPROC);
+    ax_id t2id = fx_spawn_new_rec(f, &t2);
+    assert_int_equal(t2id.index, s.tid.index);
+    tu_ok(ax_system_monitor(f->sys, s.wid, s.tid));
+    fx_drain(f);
+    assert_int_equal(s.w.downs, 3);
+    assert_down(&s.w, 2, s.tid, AX_REASON_NOPROC);
     assert_int_equal(t2.n, 0);
     /* both ends gone: nobody to tell, and no dead letter */
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), wid, AX_MSG_POISON, NULL, 0));
-    fx_drain(&f);
-    tu_assert_err(ax_system_monitor(f.sys, wid, tid), AX_ESTALE);
-    fx_drain(&f);
-    assert_int_equal(w.downs, 3);
-    assert_int_equal(f.dl.n, 0);
-    fx_close(&f);
+    fx_poison(f, s.wid);
+    fx_drain(f);
+    tu_assert_err(ax_system_monitor(f->sys, s.wid, s.tid), AX_ESTALE);
+    fx_drain(f);
+    assert_int_equal(s.w.downs, 3);
+    assert_int_equal(f->dl.n, 0);
+    fx_close(f);
 }
 
 static void test_demonitor(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    send_empty(&f, wid);
-    uint64_t z = 0;
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), wid, T_PING, &z, sizeof z));
-    fx_drain(&f);
-    tu_ok(w.monitor_rc);
-    tu_ok(w.demonitor_rc);
-    tu_assert_err(w.demonitor_again_rc, AX_ENOENT);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), tid, AX_MSG_POISON, NULL, 0));
-    fx_drain(&f);
-    assert_int_equal(w.downs, 0);
-    assert_int_equal(f.dl.n, 0);
+    scene s;
+    fx *f = scene_open(&s, 0);
+    fx_send_empty(f, s.wid);
+    fx_send_ping(f, s.wid);
+    fx_drain(f);
+    tu_ok(s.w.monitor_rc);
+    tu_ok(s.w.demonitor_rc);
+    tu_assert_err(s.w.demonitor_again_rc, AX_ENOENT);
+    fx_poison(f, s.tid);
+    fx_drain(f);
+    assert_int_equal(s.w.downs, 0);
+    assert_int_equal(f->dl.n, 0);
     /* demonitoring something never monitored, or gone */
-    w.target = tid;
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), wid, T_PING, &z, sizeof z));
-    fx_drain(&f);
-    tu_assert_err(w.demonitor_rc, AX_ENOENT);
-    fx_close(&f);
+    s.w.target = s.tid;
+    fx_send_ping(f, s.wid);
+    fx_drain(f);
+    tu_assert_err(s.w.demonitor_rc, AX_ENOENT);
+    fx_close(f);
 }
 
 /* Two monitors give two DOWNs; removing one leaves the other. */
 static void test_two_monitors_two_downs(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w1, w2;
-    ax_id w1id = spawn_watcher(&f, &w1, tid);
-    ax_id w2id = spawn_watcher(&f, &w2, tid);
-    send_empty(&f, w1id);
-    send_empty(&f, w1id); /* w1 twice */
-    send_empty(&f, w2id);
-    tu_ok(ax_system_monitor(f.sys, w2id, tid)); /* w2 twice, once from outside */
+    scene s; /* w: w1 */
+    fx *f = scene_open(&s, 0);
+    watcher w2;
+    ax_id w2id = spawn_watcher(f, &w2, s.tid);
+    fx_send_empty(f, s.wid);
+    fx_send_empty(f, s.wid); /* w1 twice */
+    fx_send_empty(f, w2id);
+    tu_ok(ax_system_monitor(f->sys, w2id, s.tid)); /* w2 twice, once from outside */
     w2.demonitor_once = 1;
-    uint64_t z = 0;
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), w2id, T_PING, &z, sizeof z)); /* drops one */
-    fx_drain(&f);
-    t.stop_after = 1;
-    tu_ok(fx_u64_send(f.sys, ax_id_nil(), tid, 1));
-    fx_drain(&f);
-    assert_int_equal(w1.downs, 2);
+    fx_send_ping(f, w2id); /* drops one */
+    fx_drain(f);
+    s.t.stop_after = 1;
+    tu_ok(fx_u64_send(f->sys, ax_id_nil(), s.tid, 1));
+    fx_drain(f);
+    assert_int_equal(s.w.downs, 2);
     assert_int_equal(w2.downs, 1);
-    for (int i = 0; i < 2; i++) {
-        fx_assert_id_eq(w1.down[i].who, tid);
-        assert_int_equal(w1.down[i].reason, AX_REASON_NORMAL);
-    }
-    fx_close(&f);
+    for (int i = 0; i < 2; i++)
+        assert_down(&s.w, i, s.tid, AX_REASON_NORMAL);
+    fx_close(f);
 }
 
 /* A watcher that ended first gets nothing, and it is not a dead letter -
@@ -211,68 +201,55 @@ static void test_two_monitors_two_downs(void **state)
 static void test_dead_watcher_gets_nothing(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t, newcomer;
-    memset(&t, 0, sizeof t);
-    memset(&newcomer, 0, sizeof newcomer);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w, w_live;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    ax_id lid = spawn_watcher(&f, &w_live, tid);
-    send_empty(&f, wid);
-    send_empty(&f, lid);
-    fx_drain(&f);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), wid, AX_MSG_POISON, NULL, 0));
-    fx_drain(&f);
-    assert_int_equal(w.stops, 1);
-    ax_id nid = fx_spawn_rec(f.sys, &newcomer);
-    assert_int_equal(nid.index, wid.index);
-    uint64_t dl0 = fx_stats(f.sys).dead_letters;
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), tid, AX_MSG_POISON, NULL, 0));
-    fx_drain(&f);
-    assert_int_equal(w.downs, 0);
+    scene s;
+    fx *f = scene_open(&s, 0);
+    watcher w_live;
+    ax_id lid = spawn_watcher(f, &w_live, s.tid);
+    fx_send_empty(f, s.wid);
+    fx_send_empty(f, lid);
+    fx_drain(f);
+    fx_poison(f, s.wid);
+    fx_drain(f);
+    assert_int_equal(s.w.stops, 1);
+    fx_rec newcomer;
+    ax_id nid = fx_spawn_new_rec(f, &newcomer);
+    assert_int_equal(nid.index, s.wid.index);
+    uint64_t dl0 = fx_stats(f->sys).dead_letters;
+    fx_poison(f, s.tid);
+    fx_drain(f);
+    assert_int_equal(s.w.downs, 0);
     assert_int_equal(newcomer.n, 0);
     assert_int_equal(w_live.downs, 1); /* the live watcher still got its DOWN */
-    assert_int_equal(fx_stats(f.sys).dead_letters, dl0);
-    assert_int_equal(f.dl.n, 0);
-    fx_close(&f);
+    assert_int_equal(fx_stats(f->sys).dead_letters, dl0);
+    assert_int_equal(f->dl.n, 0);
+    fx_close(f);
 }
 
 /* Shutdown ends everyone with AX_REASON_SHUTDOWN and sends no DOWN. */
 static void test_shutdown_sends_no_down(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    send_empty(&f, wid);
-    fx_drain(&f);
+    scene s;
+    fx *f = scene_open(&s, 1);
     /* the target's slot comes before the watcher's: it ends first */
-    assert_true(tid.index < wid.index);
-    ax_system_shutdown(f.sys);
-    assert_int_equal(t.stops, 1);
-    assert_int_equal(t.stop_reason, AX_REASON_SHUTDOWN);
-    assert_int_equal(w.stops, 1);
-    assert_int_equal(w.downs, 0);
-    for (uint64_t i = 0; i < f.dl.n && i < FX_DL_KEEP; i++)
-        assert_int_not_equal(f.dl.v[i].type, AX_MSG_DOWN);
-    assert_int_equal(f.dl.n, 0);
-    fx_close(&f);
+    assert_true(s.tid.index < s.wid.index);
+    ax_system_shutdown(f->sys);
+    assert_int_equal(s.t.stops, 1);
+    assert_int_equal(s.t.stop_reason, AX_REASON_SHUTDOWN);
+    assert_int_equal(s.w.stops, 1);
+    assert_int_equal(s.w.downs, 0);
+    for (uint64_t i = 0; i < f->dl.n && i < FX_DL_KEEP; i++)
+        assert_int_not_equal(f->dl.v[i].type, AX_MSG_DOWN);
+    assert_int_equal(f->dl.n, 0);
+    fx_close(f);
 }
 
 static void test_monitor_errors(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
+    ax_id tid = fx_open_rec(&f, &t);
     tu_assert_err(ax_monitor(NULL, tid), AX_EINVAL);
     tu_assert_err(ax_demonitor(NULL, tid), AX_EINVAL);
     tu_assert_err(ax_system_monitor(NULL, tid, tid), AX_EINVAL);
@@ -280,7 +257,7 @@ static void test_monitor_errors(void **state)
     tu_assert_err(ax_system_monitor(f.sys, tid, ax_id_nil()), AX_EINVAL);
     watcher w;
     ax_id wid = spawn_watcher(&f, &w, ax_id_nil());
-    send_empty(&f, wid); /* ax_monitor(ctx, nil) */
+    fx_send_empty(&f, wid); /* ax_monitor(ctx, nil) */
     fx_drain(&f);
     tu_assert_err(w.monitor_rc, AX_EINVAL);
     assert_int_equal(w.downs, 0);
@@ -292,34 +269,27 @@ static void test_monitor_errors(void **state)
 static void test_down_out_of_memory_is_reported(void **state)
 {
     (void)state;
-    fx f;
-    fx_open(&f, NULL);
-    fx_rec t;
-    memset(&t, 0, sizeof t);
-    ax_id tid = fx_spawn_rec(f.sys, &t);
-    watcher w;
-    ax_id wid = spawn_watcher(&f, &w, tid);
-    send_empty(&f, wid);
-    fx_drain(&f);
-    tu_ok(w.monitor_rc);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), tid, AX_MSG_POISON, NULL, 0));
+    scene s;
+    fx *f = scene_open(&s, 1);
+    tu_ok(s.w.monitor_rc);
+    fx_poison(f, s.tid);
     /* Fail the next allocation: the DOWN's pool refill (nothing of its
      * size class was ever allocated in this system). */
-    uint64_t before = f.ta.allocs + f.ta.reallocs;
-    f.ta.fail_at = before + 1;
-    fx_drain(&f);
-    f.ta.fail_at = 0;
-    assert_int_equal(t.stops, 1);
-    int reached = f.ta.allocs + f.ta.reallocs > before;
-    if (w.downs == 0) {
-        if (f.dl.n != 1)
+    uint64_t before = f->ta.allocs + f->ta.reallocs;
+    f->ta.fail_at = before + 1;
+    fx_drain(f);
+    f->ta.fail_at = 0;
+    assert_int_equal(s.t.stops, 1);
+    int reached = f->ta.allocs + f->ta.reallocs > before;
+    if (s.w.downs == 0) {
+        if (f->dl.n != 1)
             fail_msg("the DOWN was lost silently (allocation failed: %s; %llu dead letters)",
-                     reached ? "yes" : "no", (unsigned long long)f.dl.n);
-        fx_assert_id_eq(f.dl.v[0].to, wid);
-        assert_int_equal(f.dl.v[0].type, AX_MSG_DOWN);
-        assert_int_equal(fx_stats(f.sys).dead_letters, 1);
+                     reached ? "yes" : "no", (unsigned long long)f->dl.n);
+        fx_assert_id_eq(f->dl.v[0].to, s.wid);
+        assert_int_equal(f->dl.v[0].type, AX_MSG_DOWN);
+        assert_int_equal(fx_stats(f->sys).dead_letters, 1);
     }
-    fx_close(&f);
+    fx_close(f);
 }
 
 int main(int argc, char **argv)

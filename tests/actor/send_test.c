@@ -26,10 +26,8 @@ static void test_self_and_sender(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec x;
-    memset(&x, 0, sizeof x);
-    ax_id xid = fx_spawn_rec(f.sys, &x);
+    ax_id xid = fx_open_rec(&f, &x);
     relay rl = {xid, 1};
     ax_id rid;
     tu_ok(ax_spawn(f.sys, relay_receive, &rl, NULL, &rid));
@@ -137,12 +135,9 @@ static void test_forward_then_reply(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec a, c;
-    memset(&a, 0, sizeof a);
-    memset(&c, 0, sizeof c);
-    ax_id aid = fx_spawn_rec(f.sys, &a);
-    fwd_reply b = {fx_spawn_rec(f.sys, &c), 1, 1, {0, 0, 0}};
+    ax_id aid = fx_open_rec(&f, &a);
+    fwd_reply b = {fx_spawn_new_rec(&f, &c), 1, 1, {0, 0, 0}};
     ax_id bid;
     tu_ok(ax_spawn(f.sys, fwd_reply_receive, &b, NULL, &bid));
     uint64_t v = 77;
@@ -181,14 +176,11 @@ static void test_reply(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec asker, gone;
-    memset(&asker, 0, sizeof asker);
-    memset(&gone, 0, sizeof gone);
+    ax_id aid = fx_open_rec(&f, &asker);
+    ax_id gid = fx_spawn_new_rec(&f, &gone);
     replier r;
     memset(&r, 0, sizeof r);
-    ax_id aid = fx_spawn_rec(f.sys, &asker);
-    ax_id gid = fx_spawn_rec(f.sys, &gone);
     ax_id rid;
     tu_ok(ax_spawn(f.sys, replier_receive, &r, NULL, &rid));
     tu_ok(ax_system_send(f.sys, gid, gid, AX_MSG_POISON, NULL, 0));
@@ -254,17 +246,32 @@ static int sched_got(void *arg)
     return ((sched_actor *)arg)->got > 0;
 }
 
+/* Schedule T_U64 `v` from `from` to `to` after `delay` through the system
+ * entry point; the call must succeed.  `t` may be NULL. */
+static void schedule_u64(fx *f, ax_duration delay, ax_id from, ax_id to, uint64_t v, ax_timer *t)
+{
+    tu_ok(ax_system_schedule(f->sys, delay, from, to, T_U64, &v, sizeof v, t));
+}
+
+/* Open the fixture, spawn a sched_actor with `delay` and queue its T_EMPTY
+ * (schedule to self); nothing has run yet. */
+static ax_id open_sched(fx *f, sched_actor *s, ax_duration delay)
+{
+    fx_open(f, NULL);
+    memset(s, 0, sizeof *s);
+    s->delay = delay;
+    ax_id a;
+    tu_ok(ax_spawn(f->sys, sched_receive, s, NULL, &a));
+    fx_send_empty(f, a);
+    return a;
+}
+
 static void test_schedule_delivers_after_delay(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     sched_actor s;
-    memset(&s, 0, sizeof s);
-    s.delay = AX_MSEC(30);
-    ax_id a;
-    tu_ok(ax_spawn(f.sys, sched_receive, &s, NULL, &a));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a, T_EMPTY, NULL, 0));
+    ax_id a = open_sched(&f, &s, AX_MSEC(30));
     assert_true(ax_loop_step(f.loop, 0) >= 0);
     tu_ok(s.sched_rc);
     assert_int_equal(ax_timer_count(f.loop), 1);
@@ -284,15 +291,9 @@ static void test_cancel_before_fire(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     sched_actor s;
-    memset(&s, 0, sizeof s);
-    s.delay = AX_MSEC(20);
-    ax_id a;
-    tu_ok(ax_spawn(f.sys, sched_receive, &s, NULL, &a));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a, T_EMPTY, NULL, 0));
-    uint64_t zero = 0;
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a, T_PING, &zero, sizeof zero));
+    ax_id a = open_sched(&f, &s, AX_MSEC(20));
+    fx_send_ping(&f, a); /* cancel, twice */
     assert_true(ax_loop_step(f.loop, 0) >= 0);
     tu_ok(s.sched_rc);
     tu_ok(s.cancel_rc[0]);
@@ -306,8 +307,7 @@ static void test_cancel_before_fire(void **state)
 
     /* the same from outside a handler */
     ax_timer t;
-    uint64_t v = 1;
-    tu_ok(ax_system_schedule(f.sys, AX_MSEC(5), ax_id_nil(), a, T_U64, &v, sizeof v, &t));
+    schedule_u64(&f, AX_MSEC(5), ax_id_nil(), a, 1, &t);
     tu_ok(ax_system_cancel(f.sys, t));
     tu_assert_err(ax_system_cancel(f.sys, t), AX_ENOENT);
     fx_drain(&f);
@@ -319,16 +319,10 @@ static void test_cancel_after_fire(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     sched_actor s;
-    memset(&s, 0, sizeof s);
-    s.delay = AX_MSEC(1);
-    ax_id a;
-    tu_ok(ax_spawn(f.sys, sched_receive, &s, NULL, &a));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a, T_EMPTY, NULL, 0));
+    ax_id a = open_sched(&f, &s, AX_MSEC(1));
     tu_run_until(f.loop, sched_got, &s, 5000);
-    uint64_t zero = 0;
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a, T_PING, &zero, sizeof zero));
+    fx_send_ping(&f, a); /* cancel, twice */
     fx_drain(&f);
     tu_assert_err(s.cancel_rc[0], AX_ENOENT);
     tu_assert_err(s.cancel_rc[1], AX_ENOENT);
@@ -366,20 +360,17 @@ static void test_small_sends_after_schedule(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec r;
-    memset(&r, 0, sizeof r);
-    ax_id a = fx_spawn_rec(f.sys, &r);
-    uint64_t v = 5;
+    ax_id a = fx_open_rec(&f, &r);
     ax_timer t;
-    tu_ok(ax_system_schedule(f.sys, 0, ax_id_nil(), a, T_U64, &v, sizeof v, NULL));
-    tu_ok(ax_system_schedule(f.sys, AX_SEC(10), ax_id_nil(), a, T_U64, &v, sizeof v, &t));
+    schedule_u64(&f, 0, ax_id_nil(), a, 5, NULL);
+    schedule_u64(&f, AX_SEC(10), ax_id_nil(), a, 5, &t);
     tu_ok(ax_system_cancel(f.sys, t));
     fx_drain(&f);
     assert_int_equal(r.n, 1);
     for (uint64_t i = 0; i < 100; i++) {
         tu_ok(fx_u64_send(f.sys, ax_id_nil(), a, 1000 + i));
-        tu_ok(ax_system_send(f.sys, ax_id_nil(), a, T_EMPTY, NULL, 0));
+        fx_send_empty(&f, a);
     }
     fx_drain(&f);
     assert_int_equal(r.n, 201);
@@ -396,14 +387,11 @@ static void test_schedule_to_ended_actor(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec r;
-    memset(&r, 0, sizeof r);
-    ax_id a = fx_spawn_rec(f.sys, &r);
+    ax_id a = fx_open_rec(&f, &r);
     ax_id from = {0, 31, 7};
-    uint64_t v = 8;
-    tu_ok(ax_system_schedule(f.sys, AX_MSEC(2), from, a, T_U64, &v, sizeof v, NULL));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a, AX_MSG_POISON, NULL, 0));
+    schedule_u64(&f, AX_MSEC(2), from, a, 8, NULL);
+    fx_poison(&f, a);
     fx_drain(&f); /* runs until the timer has fired */
     assert_int_equal(r.n, 0);
     assert_int_equal(f.dl.n, 1);
@@ -419,15 +407,11 @@ static void test_schedule_far_future_not_early(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec r;
-    memset(&r, 0, sizeof r);
-    ax_id a = fx_spawn_rec(f.sys, &r);
-    uint64_t v = 1;
+    ax_id a = fx_open_rec(&f, &r);
     ax_timer t1, t2;
-    tu_ok(ax_system_schedule(f.sys, INT64_MAX, ax_id_nil(), a, T_U64, &v, sizeof v, &t1));
-    tu_ok(
-        ax_system_schedule(f.sys, INT64_MAX - AX_SEC(1), ax_id_nil(), a, T_U64, &v, sizeof v, &t2));
+    schedule_u64(&f, INT64_MAX, ax_id_nil(), a, 1, &t1);
+    schedule_u64(&f, INT64_MAX - AX_SEC(1), ax_id_nil(), a, 1, &t2);
     for (int i = 0; i < 5; i++)
         ax_loop_step(f.loop, 0);
     assert_int_equal(r.n, 0);
@@ -497,6 +481,31 @@ static void test_payload_alignment(void **state)
 
 /* ---- mailbox limit ------------------------------------------------------ */
 
+/* Send the values lo..hi-1 as T_U64 from `from` to `to`, in order.  Each
+ * send must succeed or, if `full_ok`, may be refused with AX_EFULL;
+ * returns how many were refused. */
+static int send_u64s(fx *f, ax_id from, ax_id to, uint64_t lo, uint64_t hi, int full_ok)
+{
+    int full = 0;
+    for (uint64_t i = lo; i < hi; i++) {
+        int rc = fx_u64_send(f->sys, from, to, i);
+        if (full_ok && rc == AX_EFULL)
+            full++;
+        else
+            tu_ok(rc);
+    }
+    return full;
+}
+
+/* Zero `r` and spawn a recording actor on it with `so` (a mailbox limit). */
+static ax_id spawn_limited_rec(fx *f, fx_rec *r, const ax_spawn_options *so)
+{
+    memset(r, 0, sizeof *r);
+    ax_id id;
+    tu_ok(ax_spawn(f->sys, fx_rec_receive, r, so, &id));
+    return id;
+}
+
 /* The send fast path stops at each actor's mark (the lower of its limit
  * and the system's high-water mark): the limit still holds after another
  * actor raised the high-water mark far above it, and a mailbox growing
@@ -506,31 +515,16 @@ static void test_mailbox_mark_limit_and_hwm(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec big, small, late;
-    memset(&big, 0, sizeof big);
-    memset(&small, 0, sizeof small);
-    memset(&late, 0, sizeof late);
-    ax_id bid = fx_spawn_rec(f.sys, &big);
-    for (uint64_t i = 0; i < 40; i++)
-        tu_ok(fx_u64_send(f.sys, ax_id_nil(), bid, i));
+    ax_id bid = fx_open_rec(&f, &big);
+    send_u64s(&f, ax_id_nil(), bid, 0, 40, 0);
     assert_int_equal(fx_stats(f.sys).mailbox_hwm, 40);
     ax_spawn_options so = {.mailbox_limit = 4};
-    ax_id sid;
-    tu_ok(ax_spawn(f.sys, fx_rec_receive, &small, &so, &sid));
-    int full = 0;
-    for (uint64_t i = 0; i < 10; i++) {
-        int rc = fx_u64_send(f.sys, ax_id_nil(), sid, i);
-        if (rc == AX_EFULL)
-            full++;
-        else
-            tu_ok(rc);
-    }
-    assert_int_equal(full, 6);
+    ax_id sid = spawn_limited_rec(&f, &small, &so);
+    assert_int_equal(send_u64s(&f, ax_id_nil(), sid, 0, 10, 1), 6);
     /* A third actor: below the mark on the fast path, then past it. */
-    ax_id lid = fx_spawn_rec(f.sys, &late);
-    for (uint64_t i = 0; i < 39; i++)
-        tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, i));
+    ax_id lid = fx_spawn_new_rec(&f, &late);
+    send_u64s(&f, ax_id_nil(), lid, 0, 39, 0);
     assert_int_equal(fx_stats(f.sys).mailbox_hwm, 40);
     for (uint64_t i = 39; i < 45; i++) {
         tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, i));
@@ -544,8 +538,7 @@ static void test_mailbox_mark_limit_and_hwm(void **state)
         assert_int_equal(late.m[i].u64, i); /* in order across both paths */
     /* Drained: the same actor may fill to its old length again without
      * moving the mark. */
-    for (uint64_t i = 0; i < 45; i++)
-        tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, i));
+    send_u64s(&f, ax_id_nil(), lid, 0, 45, 0);
     assert_int_equal(fx_stats(f.sys).mailbox_hwm, 45);
     tu_ok(fx_u64_send(f.sys, ax_id_nil(), lid, 45));
     assert_int_equal(fx_stats(f.sys).mailbox_hwm, 46);
@@ -559,20 +552,10 @@ static void test_mailbox_limit(void **state)
     fx f;
     fx_open(&f, NULL);
     fx_rec r;
-    memset(&r, 0, sizeof r);
     ax_spawn_options so = {.on_stop = fx_rec_stop, .mailbox_limit = 3};
-    ax_id a;
-    tu_ok(ax_spawn(f.sys, fx_rec_receive, &r, &so, &a));
+    ax_id a = spawn_limited_rec(&f, &r, &so);
     ax_id from = {0, 555, 1};
-    int full = 0;
-    for (uint64_t i = 0; i < 5; i++) {
-        int rc = fx_u64_send(f.sys, from, a, i);
-        if (rc == AX_EFULL)
-            full++;
-        else
-            tu_ok(rc);
-    }
-    assert_int_equal(full, 2);
+    assert_int_equal(send_u64s(&f, from, a, 0, 5, 1), 2);
     assert_int_equal(fx_stats(f.sys).dead_letters, 2);
     assert_int_equal(f.dl.n, 2);
     for (int i = 0; i < 2; i++) {
@@ -586,8 +569,7 @@ static void test_mailbox_limit(void **state)
     for (uint64_t i = 0; i < 3; i++)
         assert_int_equal(r.m[i].u64, i);
     /* room again once handled */
-    for (uint64_t i = 0; i < 3; i++)
-        tu_ok(fx_u64_send(f.sys, from, a, i));
+    send_u64s(&f, from, a, 0, 3, 0);
     tu_assert_err(ax_system_send(f.sys, from, a, T_EMPTY, NULL, 0), AX_EFULL);
     fx_drain(&f);
     assert_int_equal(r.n, 6);
@@ -596,9 +578,44 @@ static void test_mailbox_limit(void **state)
 
 /* ---- type errors -------------------------------------------------------- */
 
+/* Sends that must be refused, each with the error it gets, and the entry
+ * points it is tried through: ax_system_send (outside) and ax_send (from a
+ * handler).  The payload is a uint64_t, or NULL. */
+enum { BAD_OUTSIDE = 1, BAD_HANDLER = 2, BAD_BOTH = 3 };
+
+typedef struct bad_send {
+    uint32_t type;
+    int with_payload;
+    size_t size;
+    int want;
+    int where;
+} bad_send;
+
+static const bad_send bad_sends[] = {
+    {T_UNREG, 1, sizeof(uint64_t), AX_EUNKNOWNTYPE, BAD_BOTH},
+    {T_U64, 1, 4, AX_EMSGSIZE, BAD_BOTH},
+    {T_U64, 0, 8, AX_EINVAL, BAD_BOTH},
+    {0, 0, 0, AX_EUNKNOWNTYPE, BAD_BOTH},
+    {T_BLOB, 1, (size_t)AX_MSG_MAX_SIZE + 1, AX_EMSGSIZE, BAD_OUTSIDE},
+    {T_BLOB, 0, 1, AX_EINVAL, BAD_HANDLER},
+    {T_EMPTY, 1, 1, AX_EMSGSIZE, BAD_HANDLER},
+};
+
+#define N_BAD_SENDS (sizeof bad_sends / sizeof bad_sends[0])
+
+static void check_refused(const char *how, size_t row, int rc)
+{
+    const bad_send *b = &bad_sends[row];
+    if (rc != b->want)
+        fail_msg("%s: bad send %zu (type %u, %s, size %zu) returned %s (%d), want %s (%d)", how,
+                 row, b->type, b->with_payload ? "payload" : "NULL", b->size, ax_errname(rc), rc,
+                 ax_errname(b->want), b->want);
+}
+
+/* On any message: tries every BAD_HANDLER row against `to`. */
 typedef struct bad_sender {
     ax_id to;
-    int rc[6];
+    int rc[N_BAD_SENDS];
 } bad_sender;
 
 static void bad_sender_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
@@ -606,41 +623,36 @@ static void bad_sender_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
     (void)msg;
     bad_sender *b = state;
     uint64_t v = 1;
-    b->rc[0] = ax_send(ctx, b->to, T_UNREG, &v, sizeof v);
-    b->rc[1] = ax_send(ctx, b->to, T_U64, &v, 4);
-    b->rc[2] = ax_send(ctx, b->to, T_U64, NULL, 8);
-    b->rc[3] = ax_send(ctx, b->to, 0, NULL, 0);
-    b->rc[4] = ax_send(ctx, b->to, T_BLOB, NULL, 1);
-    b->rc[5] = ax_send(ctx, b->to, T_EMPTY, &v, 1);
+    for (size_t i = 0; i < N_BAD_SENDS; i++) {
+        const bad_send *s = &bad_sends[i];
+        if (s->where & BAD_HANDLER)
+            b->rc[i] = ax_send(ctx, b->to, s->type, s->with_payload ? &v : NULL, s->size);
+    }
 }
 
 static void test_send_type_errors(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec r;
-    memset(&r, 0, sizeof r);
-    ax_id a = fx_spawn_rec(f.sys, &r);
+    ax_id a = fx_open_rec(&f, &r);
     uint64_t v = 1;
-    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, T_UNREG, &v, sizeof v), AX_EUNKNOWNTYPE);
-    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, T_U64, &v, 4), AX_EMSGSIZE);
-    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, T_U64, NULL, 8), AX_EINVAL);
-    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, 0, NULL, 0), AX_EUNKNOWNTYPE);
-    tu_assert_err(ax_system_send(f.sys, ax_id_nil(), a, T_BLOB, &v, (size_t)AX_MSG_MAX_SIZE + 1),
-                  AX_EMSGSIZE);
+    for (size_t i = 0; i < N_BAD_SENDS; i++) {
+        const bad_send *s = &bad_sends[i];
+        if (s->where & BAD_OUTSIDE)
+            check_refused("ax_system_send", i,
+                          ax_system_send(f.sys, ax_id_nil(), a, s->type,
+                                         s->with_payload ? &v : NULL, s->size));
+    }
     /* and from a handler */
     bad_sender b = {a, {0}};
     ax_id bid;
     tu_ok(ax_spawn(f.sys, bad_sender_receive, &b, NULL, &bid));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), bid, T_EMPTY, NULL, 0));
+    fx_send_empty(&f, bid);
     fx_drain(&f);
-    tu_assert_err(b.rc[0], AX_EUNKNOWNTYPE);
-    tu_assert_err(b.rc[1], AX_EMSGSIZE);
-    tu_assert_err(b.rc[2], AX_EINVAL);
-    tu_assert_err(b.rc[3], AX_EUNKNOWNTYPE);
-    tu_assert_err(b.rc[4], AX_EINVAL);
-    tu_assert_err(b.rc[5], AX_EMSGSIZE);
+    for (size_t i = 0; i < N_BAD_SENDS; i++)
+        if (bad_sends[i].where & BAD_HANDLER)
+            check_refused("ax_send", i, b.rc[i]);
     assert_int_equal(r.n, 0);
     assert_int_equal(f.dl.n, 0); /* refused sends are errors, not drops */
     /* Type 0 once pooled nodes of the smallest class exist: an empty entry
@@ -661,13 +673,10 @@ static void test_send_msg_in_place(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     fx_rec r, gone;
-    memset(&r, 0, sizeof r);
-    memset(&gone, 0, sizeof gone);
-    ax_id a = fx_spawn_rec(f.sys, &r);
-    ax_id g = fx_spawn_rec(f.sys, &gone);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), g, AX_MSG_POISON, NULL, 0));
+    ax_id a = fx_open_rec(&f, &r);
+    ax_id g = fx_spawn_new_rec(&f, &gone);
+    fx_poison(&f, g);
     fx_drain(&f);
     ax_outmsg *m;
     void *data;
@@ -716,15 +725,31 @@ static void checker_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
     c->last_stream = s.stream;
 }
 
+/* Open the fixture with a fresh checker; returns the checker's id. */
+static ax_id open_checker(fx *f, checker *c)
+{
+    fx_open(f, NULL);
+    memset(c, 0, sizeof *c);
+    ax_id id;
+    tu_ok(ax_spawn(f->sys, checker_receive, c, NULL, &id));
+    return id;
+}
+
+/* Streams 0..nstreams-1 each arrived whole (`per` messages) and in order. */
+static void assert_streams_whole(const checker *c, int nstreams, uint32_t per)
+{
+    assert_int_equal(c->bad, 0);
+    assert_int_equal(c->total, (uint64_t)per * (uint64_t)nstreams);
+    for (int i = 0; i < nstreams; i++)
+        assert_int_equal(c->next[i], per);
+}
+
 static void test_order_one_sender_100k(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, NULL);
     checker c;
-    memset(&c, 0, sizeof c);
-    ax_id rid;
-    tu_ok(ax_spawn(f.sys, checker_receive, &c, NULL, &rid));
+    ax_id rid = open_checker(&f, &c);
     ax_id sender = {0, 77, 1};
     for (uint32_t i = 0; i < 100000; i++) {
         fx_seq s = {0, i};
@@ -733,9 +758,7 @@ static void test_order_one_sender_100k(void **state)
             ax_loop_step(f.loop, 0); /* part of it handled while sending */
     }
     fx_drain(&f);
-    assert_int_equal(c.bad, 0);
-    assert_int_equal(c.total, 100000);
-    assert_int_equal(c.next[0], 100000);
+    assert_streams_whole(&c, 1, 100000);
     fx_close(&f);
 }
 
@@ -779,11 +802,8 @@ static void streamer_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 static void run_streams(const int *modes, int nstreams, uint32_t per, uint32_t chunk)
 {
     fx f;
-    fx_open(&f, NULL);
     checker c;
-    memset(&c, 0, sizeof c);
-    ax_id rid;
-    tu_ok(ax_spawn(f.sys, checker_receive, &c, NULL, &rid));
+    ax_id rid = open_checker(&f, &c);
     streamer s[MAX_STREAMS];
     ax_id sid[MAX_STREAMS];
     for (int i = 0; i < nstreams; i++) {
@@ -791,12 +811,9 @@ static void run_streams(const int *modes, int nstreams, uint32_t per, uint32_t c
         tu_ok(ax_spawn(f.sys, streamer_receive, &s[i], NULL, &sid[i]));
     }
     for (int i = 0; i < nstreams; i++)
-        tu_ok(ax_system_send(f.sys, ax_id_nil(), sid[i], T_EMPTY, NULL, 0));
+        fx_send_empty(&f, sid[i]);
     fx_drain(&f);
-    assert_int_equal(c.bad, 0);
-    assert_int_equal(c.total, (uint64_t)per * (uint64_t)nstreams);
-    for (int i = 0; i < nstreams; i++)
-        assert_int_equal(c.next[i], per);
+    assert_streams_whole(&c, nstreams, per);
     if (nstreams > 1)
         assert_true(c.switches >= (uint64_t)nstreams); /* they did interleave */
     assert_int_equal(f.dl.n, 0);

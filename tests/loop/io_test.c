@@ -9,6 +9,9 @@
 
 #include "looptest.h"
 
+/* How long a test waits for a callback it expects before failing. */
+enum { WAIT_MS = 5000 };
+
 /* Records every callback; optionally reads what is readable. */
 typedef struct io_rec {
     int calls;
@@ -59,53 +62,162 @@ static void count_timer(ax_loop *loop, ax_timer t, void *arg)
     (*(int *)arg)++;
 }
 
+/* ---- fixture and shared steps ----------------------------------------- */
+
+/* What most tests start from: a loop on the backend under test with the
+ * leak-checking allocator, and one non-blocking fd pair whose [0] end is
+ * the one watched.  Lives on the test's stack and is never copied (the
+ * allocator points into it). */
+typedef struct fx {
+    tu_alloc ta;
+    ax_loop *loop;
+    int fd[2];
+} fx;
+
+enum { FX_PIPE, FX_SOCKETPAIR };
+
+static void fx_open(fx *f, int kind)
+{
+    f->loop = lt_loop_new(&f->ta);
+    if (kind == FX_SOCKETPAIR)
+        lt_socketpair(f->fd);
+    else
+        lt_pipe(f->fd);
+}
+
+/* Stops `w` (NULL: nothing left to stop), frees the loop checking that
+ * every block came back, and closes whatever fds are still open. */
+static void fx_close(fx *f, ax_io *w)
+{
+    if (w)
+        ax_io_stop(w);
+    lt_loop_free(f->loop, &f->ta);
+    lt_close2(f->fd);
+}
+
+/* The cleanup of a check about to fail: free the loop without the leak
+ * check and close the fds, so the sanitizer run reports the bug, not leaks.
+ * The caller has stopped its watchers. */
+static void fx_abandon(fx *f)
+{
+    ax_loop_free(f->loop);
+    lt_close2(f->fd);
+}
+
+/* Closes the write end, so the read end sees a hang-up. */
+static void hang_up(int fds[2])
+{
+    close(fds[1]);
+    fds[1] = -1;
+}
+
+/* Makes the read end of `fds` ready: one byte to read, or a hang-up. */
+static void make_ready(int fds[2], int hangup)
+{
+    if (hangup)
+        hang_up(fds);
+    else
+        lt_write1(fds[1]);
+}
+
+static void send_str(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > 0)
+        assert_int_equal(write(fd, s, n), n);
+}
+
+/* Watches `fd` with the recorder `r`; the start must succeed. */
+static ax_io *watch(ax_loop *loop, int fd, unsigned ev, io_rec *r)
+{
+    ax_io *w = NULL;
+    tu_ok(ax_io_start(loop, fd, ev, rec_io, r, &w));
+    return w;
+}
+
+/* A start on `fd` for `ev` must fail with `want`. */
+static void start_fails(ax_loop *loop, int fd, unsigned ev, int want)
+{
+    io_rec r = {0};
+    ax_io *w = NULL;
+    int rc = ax_io_start(loop, fd, ev, rec_io, &r, &w);
+    if (rc != want)
+        fail_msg("ax_io_start(fd %d, events %#x) returned %s (%d), want %s (%d)", fd, ev,
+                 ax_errname(rc), rc, ax_errname(want), want);
+}
+
+/* One turn waiting at most `wait`: it must return `rc` (1: something
+ * still keeps the loop alive, 0: idle) and leave the count at `calls`. */
+static void step_expect(ax_loop *loop, ax_duration wait, int rc, const int *count, int calls)
+{
+    tu_assert_err(ax_loop_step(loop, wait), rc);
+    assert_int_equal(*count, calls);
+}
+
+/* Opens `f` and watches its fd[0] for READABLE with `r`, which drains.
+ * Nothing is ready yet: a turn makes no callback, but the watcher keeps
+ * the loop alive. */
+static ax_io *open_idle_reader(fx *f, int kind, io_rec *r)
+{
+    fx_open(f, kind);
+    r->drain = 1;
+    ax_io *w = watch(f->loop, f->fd[0], AX_READABLE, r);
+    step_expect(f->loop, 0, 1, &r->calls, 0);
+    return w;
+}
+
+/* Watches `fd` with a recorder that stops itself on its first callback and
+ * runs the loop, which ends once the watcher is gone; exactly one callback.
+ * Returns the record so the caller can check the events. */
+static io_rec run_stop_self(ax_loop *loop, int fd, unsigned ev)
+{
+    io_rec r = {.stop_self = 1};
+    watch(loop, fd, ev, &r);
+    tu_ok(ax_loop_run(loop));
+    assert_int_equal(r.calls, 1);
+    return r;
+}
+
+/* Steps until `r` is called back, then checks it was told READABLE and
+ * that its reads found `data` (possibly "") and then EOF. */
+static void expect_data_then_eof(ax_loop *loop, io_rec *r, const char *data)
+{
+    tu_run_until(loop, rec_called, r, WAIT_MS);
+    assert_true(r->last & AX_READABLE);
+    assert_int_equal(r->nread, strlen(data));
+    assert_memory_equal(r->buf, data, strlen(data));
+    assert_true(r->saw_eof);
+}
+
 /* ---- readable / writable --------------------------------------------- */
 
 static void test_pipe_readable(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
+    fx f;
     io_rec r = {0};
-    r.drain = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
-    /* Nothing written yet: no callback, but the watcher keeps it alive. */
-    tu_assert_err(ax_loop_step(loop, 0), 1);
-    assert_int_equal(r.calls, 0);
-    assert_int_equal(write(p[1], "abc", 3), 3);
-    tu_run_until(loop, rec_called, &r, 5000);
+    ax_io *w = open_idle_reader(&f, FX_PIPE, &r);
+    send_str(f.fd[1], "abc");
+    tu_run_until(f.loop, rec_called, &r, WAIT_MS);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.last, AX_READABLE);
     assert_int_equal(r.nread, 3);
     assert_memory_equal(r.buf, "abc", 3);
     /* Drained: level-triggered, so no further callback until more data. */
-    tu_assert_err(ax_loop_step(loop, 0), 1);
-    assert_int_equal(r.calls, 1);
+    step_expect(f.loop, 0, 1, &r.calls, 1);
     ax_io_stop(w);
-    tu_assert_err(ax_loop_step(loop, 0), 0);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    tu_assert_err(ax_loop_step(f.loop, 0), 0);
+    fx_close(&f, NULL);
 }
 
 static void test_pipe_writable(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
-    io_rec r = {0};
-    r.stop_self = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[1], AX_WRITABLE, rec_io, &r, &w));
-    tu_ok(ax_loop_run(loop)); /* ends once the watcher stopped itself */
-    assert_int_equal(r.calls, 1);
+    fx f;
+    fx_open(&f, FX_PIPE);
+    io_rec r = run_stop_self(f.loop, f.fd[1], AX_WRITABLE);
     assert_int_equal(r.last, AX_WRITABLE);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    fx_close(&f, NULL);
 }
 
 /* A socketpair watched for both: writable at once, readable only once the
@@ -134,27 +246,20 @@ static void sock_io(ax_loop *loop, ax_io *w, int fd, unsigned ev, void *arg)
 static void test_socketpair_events(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int s[2];
-    lt_socketpair(s);
+    fx f;
+    fx_open(&f, FX_SOCKETPAIR);
     sock_ctx c = {0};
     ax_io *w;
-    tu_ok(ax_io_start(loop, s[0], AX_READABLE | AX_WRITABLE, sock_io, &c, &w));
-    tu_assert_err(ax_loop_step(loop, 0), 1);
-    assert_int_equal(c.calls, 1);
+    tu_ok(ax_io_start(f.loop, f.fd[0], AX_READABLE | AX_WRITABLE, sock_io, &c, &w));
+    step_expect(f.loop, 0, 1, &c.calls, 1);
     assert_int_equal(c.ev[0], AX_WRITABLE);
     /* Now only READABLE is watched and nothing is readable. */
     for (int i = 0; i < 3; i++)
-        tu_assert_err(ax_loop_step(loop, 0), 1);
-    assert_int_equal(c.calls, 1);
-    lt_write1(s[1]);
-    tu_assert_err(ax_loop_step(loop, AX_SEC(5)), 1);
-    assert_int_equal(c.calls, 2);
+        step_expect(f.loop, 0, 1, &c.calls, 1);
+    lt_write1(f.fd[1]);
+    step_expect(f.loop, AX_SEC(5), 1, &c.calls, 2);
     assert_int_equal(c.ev[1], AX_READABLE);
-    ax_io_stop(w);
-    lt_loop_free(loop, &ta);
-    lt_close2(s);
+    fx_close(&f, w);
 }
 
 /* ---- pause / resume -------------------------------------------------- */
@@ -162,47 +267,41 @@ static void test_socketpair_events(void **state)
 static void test_update_pause_resume(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
-    lt_write1(p[1]);
+    fx f;
+    fx_open(&f, FX_PIPE);
+    lt_write1(f.fd[1]);
     io_rec r = {0};
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
+    ax_io *w = watch(f.loop, f.fd[0], AX_READABLE, &r);
     tu_ok(ax_io_update(w, 0));
     tu_ok(ax_io_update(w, 0)); /* idempotent */
     /* Paused with data pending: no callbacks, and the loop is idle. */
-    tu_assert_err(ax_loop_step(loop, 0), 0);
-    tu_assert_err(ax_loop_step(loop, AX_FOREVER), 0);
-    tu_ok(ax_loop_run(loop));
+    tu_assert_err(ax_loop_step(f.loop, 0), 0);
+    tu_assert_err(ax_loop_step(f.loop, AX_FOREVER), 0);
+    tu_ok(ax_loop_run(f.loop));
     assert_int_equal(r.calls, 0);
     tu_ok(ax_io_update(w, AX_READABLE));
-    tu_assert_err(ax_loop_step(loop, AX_SEC(5)), 1);
-    assert_int_equal(r.calls, 1);
+    step_expect(f.loop, AX_SEC(5), 1, &r.calls, 1);
     assert_int_equal(r.last, AX_READABLE);
     /* Pause and resume again, this time through the other mask. */
     tu_ok(ax_io_update(w, 0));
     tu_ok(ax_io_update(w, AX_READABLE | AX_WRITABLE));
-    tu_assert_err(ax_loop_step(loop, AX_SEC(5)), 1);
-    assert_int_equal(r.calls, 2);
-    ax_io_stop(w);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    step_expect(f.loop, AX_SEC(5), 1, &r.calls, 2);
+    fx_close(&f, w);
 }
 
-/* Step with AX_FOREVER until the timer fires and return how many steps
- * that took.  A watcher that spins (an fd reported ready over and over)
- * shows up as many steps; a sleeping loop needs one or two. */
-static int steps_until_timer(ax_loop *loop, ax_duration delay)
+/* Steps with AX_FOREVER until a 50 ms timer fires.  A watcher that spins
+ * (an fd reported ready over and over) shows up as many steps; a sleeping
+ * loop needs one or two.  `r` must have had exactly one callback by then. */
+static void expect_no_spin(ax_loop *loop, const io_rec *r)
 {
     int fired = 0, steps = 0;
-    tu_ok(ax_timer_start(loop, delay, 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(50), 0, count_timer, &fired, NULL));
     while (!fired) {
         assert_true(ax_loop_step(loop, AX_FOREVER) >= 0);
         assert_true(++steps < 1000000);
     }
-    return steps;
+    assert_int_equal(r->calls, 1);
+    assert_true(steps <= 5);
 }
 
 /* epoll reports hang-ups even for an empty event mask; a paused watcher
@@ -210,34 +309,21 @@ static int steps_until_timer(ax_loop *loop, ax_duration delay)
 static void test_pause_hungup_no_spin(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
-    close(p[1]);
-    p[1] = -1;
-    io_rec r = {0};
-    r.drain = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
-    tu_assert_err(ax_loop_step(loop, AX_SEC(5)), 1);
-    assert_int_equal(r.calls, 1);
+    fx f;
+    fx_open(&f, FX_PIPE);
+    hang_up(f.fd);
+    io_rec r = {.drain = 1};
+    ax_io *w = watch(f.loop, f.fd[0], AX_READABLE, &r);
+    step_expect(f.loop, AX_SEC(5), 1, &r.calls, 1);
     tu_ok(ax_io_update(w, 0));
-    int steps = steps_until_timer(loop, AX_MSEC(50));
-    assert_int_equal(r.calls, 1);
-    assert_true(steps <= 5);
+    expect_no_spin(f.loop, &r);
 
     /* Paused from its own callback: same. */
-    io_rec r2 = {0};
-    r2.pause_self = 1;
+    io_rec r2 = {.pause_self = 1};
     ax_io_stop(w);
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r2, &w));
-    steps = steps_until_timer(loop, AX_MSEC(50));
-    assert_int_equal(r2.calls, 1);
-    assert_true(steps <= 5);
-    ax_io_stop(w);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    w = watch(f.loop, f.fd[0], AX_READABLE, &r2);
+    expect_no_spin(f.loop, &r2);
+    fx_close(&f, w);
 }
 
 /* ---- stop / pause from callbacks ------------------------------------- */
@@ -245,25 +331,13 @@ static void test_pause_hungup_no_spin(void **state)
 static void test_stop_self_in_callback(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
-    lt_write1(p[1]); /* never read: it would fire every turn */
-    io_rec r = {0};
-    r.stop_self = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
-    tu_ok(ax_loop_run(loop));
-    assert_int_equal(r.calls, 1);
+    fx f;
+    fx_open(&f, FX_PIPE);
+    lt_write1(f.fd[1]); /* never read: it would fire every turn */
+    run_stop_self(f.loop, f.fd[0], AX_READABLE);
     /* The fd is free to be watched again. */
-    io_rec r2 = {0};
-    r2.stop_self = 1;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r2, &w));
-    tu_ok(ax_loop_run(loop));
-    assert_int_equal(r2.calls, 1);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    run_stop_self(f.loop, f.fd[0], AX_READABLE);
+    fx_close(&f, NULL);
 }
 
 /* Two watchers whose events are collected in the same turn; the first
@@ -322,39 +396,26 @@ static void pair_io(ax_loop *loop, ax_io *w, int fd, unsigned ev, void *arg)
  * instead of writing, so the collected events are hang-ups. */
 static void run_pair(int mode, int hangup)
 {
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int a[2], b[2];
-    lt_pipe(a);
+    fx f;
+    fx_open(&f, FX_PIPE);
+    int b[2];
     lt_pipe(b);
-    pair_ctx p;
-    memset(&p, 0, sizeof p);
-    p.mode = mode;
-    p.fds[0] = a[0];
-    p.fds[1] = b[0];
+    pair_ctx p = {.mode = mode, .fds = {f.fd[0], b[0]}};
     for (int i = 0; i < 2; i++) {
         p.side[i] = (pair_side){&p, i};
-        tu_ok(ax_io_start(loop, p.fds[i], AX_READABLE, pair_io, &p.side[i], &p.w[i]));
+        tu_ok(ax_io_start(f.loop, p.fds[i], AX_READABLE, pair_io, &p.side[i], &p.w[i]));
     }
-    if (hangup) {
-        close(a[1]);
-        close(b[1]);
-        a[1] = b[1] = -1;
-    } else {
-        lt_write1(a[1]);
-        lt_write1(b[1]);
-    }
+    make_ready(f.fd, hangup);
+    make_ready(b, hangup);
     /* Both are ready before the turn, so one wait collects both. */
-    tu_assert_err(ax_loop_step(loop, 0), 1);
+    tu_assert_err(ax_loop_step(f.loop, 0), 1);
     tu_ok(p.rc);
     if (p.calls[0] + p.calls[1] != 1) {
-        /* Clean up first so the sanitizer run reports the bug, not leaks. */
         int c0 = p.calls[0], c1 = p.calls[1];
         ax_io_stop(p.w[0]);
         ax_io_stop(p.w[1]);
         ax_io_stop(p.repl);
-        ax_loop_free(loop);
-        lt_close2(a);
+        fx_abandon(&f);
         lt_close2(b);
         fail_msg("%s: %d and %d callbacks in the turn; the %s watcher's must not run",
                  mode == PAIR_PAUSE ? "pause" : "stop", c0, c1,
@@ -365,7 +426,7 @@ static void run_pair(int mode, int hangup)
         assert_int_equal(p.repl_rec.calls, 0);
     /* Later turns: the survivor goes on (nothing reads), the other never. */
     for (int i = 0; i < 3; i++)
-        tu_assert_err(ax_loop_step(loop, 0), 1);
+        tu_assert_err(ax_loop_step(f.loop, 0), 1);
     assert_int_equal(p.calls[1 - first], 0);
     assert_int_equal(p.calls[first], 4);
     if (mode == PAIR_STOP_REUSE) {
@@ -375,8 +436,7 @@ static void run_pair(int mode, int hangup)
     for (int i = 0; i < 2; i++)
         if (p.w[i])
             ax_io_stop(p.w[i]);
-    lt_loop_free(loop, &ta);
-    lt_close2(a);
+    fx_close(&f, NULL);
     lt_close2(b);
 }
 
@@ -432,32 +492,23 @@ static void stop_watcher_timer(ax_loop *loop, ax_timer t, void *arg)
 
 static void run_timer_vs_io(int pause, int hangup)
 {
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
-    if (hangup) {
-        close(p[1]);
-        p[1] = -1;
-    } else {
-        lt_write1(p[1]);
-    }
+    fx f;
+    fx_open(&f, FX_PIPE);
+    make_ready(f.fd, hangup);
     io_rec r = {0};
     timer_vs_io c = {NULL, pause, 0};
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &c.w));
-    tu_ok(ax_timer_start(loop, 0, 0, stop_watcher_timer, &c, NULL));
-    tu_assert_err(ax_loop_step(loop, 0), 0); /* stopped or paused: idle */
+    c.w = watch(f.loop, f.fd[0], AX_READABLE, &r);
+    tu_ok(ax_timer_start(f.loop, 0, 0, stop_watcher_timer, &c, NULL));
+    tu_assert_err(ax_loop_step(f.loop, 0), 0); /* stopped or paused: idle */
     tu_ok(c.rc);
     if (c.w)
         ax_io_stop(c.w);
     if (r.calls != 0) {
-        ax_loop_free(loop); /* clean up first: report the bug, not leaks */
-        lt_close2(p);
+        fx_abandon(&f);
         fail_msg("watcher %s by a timer in the same turn got a callback (events %u)",
                  pause ? "paused" : "stopped", r.last);
     }
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    fx_close(&f, NULL);
 }
 
 static void test_timer_stops_ready_watcher(void **state)
@@ -477,81 +528,57 @@ static void test_timer_pauses_hungup_watcher(void **state)
 
 /* ---- hang-up --------------------------------------------------------- */
 
+/* A fresh pipe on `loop` with `data` written and the writer then closed:
+ * the reader is told READABLE (maybe with AX_IOERR) and reads the data,
+ * then EOF. */
+static void pipe_data_then_eof(ax_loop *loop, const char *data)
+{
+    int p[2];
+    lt_pipe(p);
+    send_str(p[1], data);
+    hang_up(p);
+    io_rec r = {.drain = 1};
+    ax_io *w = watch(loop, p[0], AX_READABLE, &r);
+    expect_data_then_eof(loop, &r, data);
+    ax_io_stop(w);
+    lt_close2(p);
+}
+
 static void test_hangup_pipe(void **state)
 {
     (void)state;
     tu_alloc ta;
     ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
     /* No data, writer gone: the poller reports only a hang-up (EPOLLHUP /
      * POLLHUP), yet the owner asked for READABLE and must be told to read
      * so that it sees EOF. */
-    close(p[1]);
-    p[1] = -1;
-    io_rec r0 = {0};
-    r0.drain = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r0, &w));
-    tu_run_until(loop, rec_called, &r0, 5000);
-    assert_true(r0.last & AX_READABLE);
-    assert_int_equal(r0.nread, 0);
-    assert_true(r0.saw_eof);
-    ax_io_stop(w);
-    lt_close2(p);
-
-    lt_pipe(p);
-    assert_int_equal(write(p[1], "xyz", 3), 3);
-    close(p[1]);
-    p[1] = -1;
-    io_rec r = {0};
-    r.drain = 1;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
-    tu_run_until(loop, rec_called, &r, 5000);
-    /* The data written before the close comes first, then EOF; READABLE
-     * is reported (maybe with AX_IOERR) so the owner's read sees both. */
-    assert_true(r.last & AX_READABLE);
-    assert_int_equal(r.nread, 3);
-    assert_memory_equal(r.buf, "xyz", 3);
-    assert_true(r.saw_eof);
-    ax_io_stop(w);
+    pipe_data_then_eof(loop, "");
+    /* The data written before the close comes first, then EOF. */
+    pipe_data_then_eof(loop, "xyz");
     lt_loop_free(loop, &ta);
-    lt_close2(p);
 }
 
 static void test_hangup_socketpair(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int s[2];
-    lt_socketpair(s);
+    fx f;
     io_rec r = {0};
-    r.drain = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, s[0], AX_READABLE, rec_io, &r, &w));
-    tu_assert_err(ax_loop_step(loop, 0), 1);
-    assert_int_equal(r.calls, 0);
-    close(s[1]);
-    s[1] = -1;
-    tu_run_until(loop, rec_called, &r, 5000);
-    assert_true(r.last & AX_READABLE);
-    assert_true(r.saw_eof);
+    ax_io *w = open_idle_reader(&f, FX_SOCKETPAIR, &r);
+    hang_up(f.fd);
+    expect_data_then_eof(f.loop, &r, "");
     ax_io_stop(w);
 
     /* A writer learns of the peer's close as WRITABLE and/or AX_IOERR;
      * its write then fails with EPIPE. */
     io_rec rw = {0};
-    tu_ok(ax_io_start(loop, s[0], AX_WRITABLE, rec_io, &rw, &w));
-    tu_run_until(loop, rec_called, &rw, 5000);
+    w = watch(f.loop, f.fd[0], AX_WRITABLE, &rw);
+    tu_run_until(f.loop, rec_called, &rw, WAIT_MS);
     assert_true(rw.last & (AX_WRITABLE | AX_IOERR));
     assert_true(rw.last & AX_WRITABLE); /* the owner is told to try its write */
     char c = 'x';
-    assert_int_equal(write(s[0], &c, 1), -1);
+    assert_int_equal(write(f.fd[0], &c, 1), -1);
     assert_int_equal(errno, EPIPE);
-    ax_io_stop(w);
-    lt_loop_free(loop, &ta);
-    lt_close2(s);
+    fx_close(&f, w);
 }
 
 /* ---- errors ---------------------------------------------------------- */
@@ -559,51 +586,42 @@ static void test_hangup_socketpair(void **state)
 static void test_same_fd_twice(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
+    fx f;
+    fx_open(&f, FX_PIPE);
     io_rec r = {0};
-    ax_io *w, *w2 = NULL;
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
-    tu_assert_err(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w2), AX_EEXIST);
-    tu_assert_err(ax_io_start(loop, p[0], AX_WRITABLE, rec_io, &r, &w2), AX_EEXIST);
-    tu_assert_err(ax_io_start(loop, p[0], 0, rec_io, &r, &w2), AX_EEXIST);
-    /* Paused still counts as watched. */
+    ax_io *w = watch(f.loop, f.fd[0], AX_READABLE, &r);
+    /* Refused whatever the mask; paused still counts as watched. */
+    static const unsigned masks[] = {AX_READABLE, AX_WRITABLE, 0};
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++)
+        start_fails(f.loop, f.fd[0], masks[i], AX_EEXIST);
     tu_ok(ax_io_update(w, 0));
-    tu_assert_err(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w2), AX_EEXIST);
+    start_fails(f.loop, f.fd[0], AX_READABLE, AX_EEXIST);
     ax_io_stop(w);
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w2));
-    ax_io_stop(w2);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    fx_close(&f, watch(f.loop, f.fd[0], AX_READABLE, &r));
 }
 
 static void test_invalid_args(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
+    fx f;
+    fx_open(&f, FX_PIPE);
     io_rec r = {0};
     ax_io *w = NULL;
-    tu_assert_err(ax_io_start(NULL, p[0], AX_READABLE, rec_io, &r, &w), AX_EINVAL);
-    tu_assert_err(ax_io_start(loop, -1, AX_READABLE, rec_io, &r, &w), AX_EINVAL);
-    tu_assert_err(ax_io_start(loop, p[0], AX_READABLE, NULL, &r, &w), AX_EINVAL);
-    tu_assert_err(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, NULL), AX_EINVAL);
+    int fd = f.fd[0];
+    tu_assert_err(ax_io_start(NULL, fd, AX_READABLE, rec_io, &r, &w), AX_EINVAL);
+    tu_assert_err(ax_io_start(f.loop, -1, AX_READABLE, rec_io, &r, &w), AX_EINVAL);
+    tu_assert_err(ax_io_start(f.loop, fd, AX_READABLE, NULL, &r, &w), AX_EINVAL);
+    tu_assert_err(ax_io_start(f.loop, fd, AX_READABLE, rec_io, &r, NULL), AX_EINVAL);
     /* AX_IOERR is reported, never requested; unknown bits are refused. */
-    tu_assert_err(ax_io_start(loop, p[0], AX_IOERR, rec_io, &r, &w), AX_EINVAL);
-    tu_assert_err(ax_io_start(loop, p[0], AX_READABLE | 8u, rec_io, &r, &w), AX_EINVAL);
+    start_fails(f.loop, fd, AX_IOERR, AX_EINVAL);
+    start_fails(f.loop, fd, AX_READABLE | 8u, AX_EINVAL);
     /* None of that left the fd marked as watched. */
-    tu_ok(ax_io_start(loop, p[0], AX_READABLE, rec_io, &r, &w));
+    w = watch(f.loop, f.fd[0], AX_READABLE, &r);
     tu_assert_err(ax_io_update(NULL, AX_READABLE), AX_EINVAL);
     tu_assert_err(ax_io_update(w, AX_IOERR), AX_EINVAL);
     tu_assert_err(ax_io_update(w, 0x10u), AX_EINVAL);
     ax_io_stop(NULL); /* a no-op */
-    ax_io_stop(w);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    fx_close(&f, w);
 }
 
 /* epoll cannot watch regular files (EPERM), reported as AX_EBADF.  poll()
@@ -618,18 +636,13 @@ static void test_regular_file(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     unlink(path);
-    io_rec r = {0};
-    r.stop_self = 1;
-    ax_io *w = NULL;
     if (lt_epoll()) {
-        tu_assert_err(ax_io_start(loop, fd, AX_READABLE, rec_io, &r, &w), AX_EBADF);
+        start_fails(loop, fd, AX_READABLE, AX_EBADF);
         /* The failed start was rolled back: same answer, not AX_EEXIST. */
-        tu_assert_err(ax_io_start(loop, fd, AX_READABLE, rec_io, &r, &w), AX_EBADF);
+        start_fails(loop, fd, AX_READABLE, AX_EBADF);
         tu_assert_err(ax_loop_step(loop, 0), 0);
     } else {
-        tu_ok(ax_io_start(loop, fd, AX_READABLE, rec_io, &r, &w));
-        tu_ok(ax_loop_run(loop));
-        assert_int_equal(r.calls, 1);
+        io_rec r = run_stop_self(loop, fd, AX_READABLE);
         assert_true(r.last & AX_READABLE);
     }
     lt_loop_free(loop, &ta);
@@ -641,24 +654,16 @@ static void test_regular_file(void **state)
 static void test_start_with_no_events(void **state)
 {
     (void)state;
-    tu_alloc ta;
-    ax_loop *loop = lt_loop_new(&ta);
-    int p[2];
-    lt_pipe(p);
-    lt_write1(p[1]);
-    io_rec r = {0};
-    r.drain = 1;
-    ax_io *w;
-    tu_ok(ax_io_start(loop, p[0], 0, rec_io, &r, &w));
-    tu_assert_err(ax_loop_step(loop, 0), 0);
-    assert_int_equal(r.calls, 0);
-    tu_assert_err(ax_loop_free(loop), AX_EBUSY);
+    fx f;
+    fx_open(&f, FX_PIPE);
+    lt_write1(f.fd[1]);
+    io_rec r = {.drain = 1};
+    ax_io *w = watch(f.loop, f.fd[0], 0, &r);
+    step_expect(f.loop, 0, 0, &r.calls, 0);
+    tu_assert_err(ax_loop_free(f.loop), AX_EBUSY);
     tu_ok(ax_io_update(w, AX_READABLE));
-    tu_assert_err(ax_loop_step(loop, AX_SEC(5)), 1);
-    assert_int_equal(r.calls, 1);
-    ax_io_stop(w);
-    lt_loop_free(loop, &ta);
-    lt_close2(p);
+    step_expect(f.loop, AX_SEC(5), 1, &r.calls, 1);
+    fx_close(&f, w);
 }
 
 /* ---- many watchers --------------------------------------------------- */
