@@ -86,37 +86,74 @@ static ax_id spawn_cbasker(ca *f, cbasker *c, ax_id target, ax_duration timeout,
     return id;
 }
 
+/* What most tests here build: a system, the actor asked (a doubler, a sink
+ * or a poisoner) and a callback asker. */
+typedef struct scene {
+    ca f;
+    doubler d;
+    sink s;
+    int hits; /* the poisoner's */
+    ax_id t;  /* the actor asked */
+    cbasker c;
+    ax_id id; /* the asker */
+} scene;
+
+/* Open the system with the actor asked: `target` on `state` (a member of
+ * *x, zeroed here). */
+static void scene_open(scene *x, ax_receive_fn target, void *state)
+{
+    memset(x, 0, sizeof *x);
+    ca_open(&x->f, NULL);
+    x->t = ca_spawn(&x->f, target, state);
+}
+
+/* Spawn the callback asker and let it ask now. */
+static void scene_ask(scene *x, ax_duration timeout, int coro)
+{
+    x->id = spawn_cbasker(&x->f, &x->c, x->t, timeout, coro);
+    go(&x->f, x->id);
+}
+
+/* A sink asked with `timeout`, holding the request unanswered. */
+static void scene_sink_holds_request(scene *x, ax_duration timeout)
+{
+    scene_open(x, sink_receive, &x->s);
+    scene_ask(x, timeout, 0);
+    ca_until_ge(&x->f, &x->s.n, 1, 5000);
+}
+
+/* Wait for the callback: it ran once, as the asker, with `status` (a
+ * reply only on success). */
+static void expect_one_call(scene *x, int status)
+{
+    ca_until_ge(&x->f, &x->c.calls, 1, 5000);
+    ca_drain(&x->f);
+    tu_ok(x->c.call_rc);
+    assert_int_equal(x->c.calls, 1);
+    tu_assert_err(x->c.status, status);
+    assert_int_equal(x->c.had_reply, status == 0);
+    ca_assert_id_eq(x->c.cb_self, x->id);
+}
+
 static void check_ask_cb_reply(int coro)
 {
-    ca f;
-    ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    ax_id t;
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &t));
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, t, AX_SEC(10), coro);
-    go(&f, id);
-    ca_until_ge(&f, &c.calls, 1, 5000);
-    ca_drain(&f);
-    tu_ok(c.call_rc);
-    assert_int_equal(c.calls, 1);
-    tu_ok(c.status);
-    assert_int_equal(c.had_reply, 1);
-    assert_int_equal(c.value, 42);
+    scene x;
+    scene_open(&x, doubler_receive, &x.d);
+    scene_ask(&x, AX_SEC(10), coro);
+    expect_one_call(&x, 0);
+    assert_int_equal(x.c.value, 42);
     /* It ran as the asker: its id, its state, the arg given; ax_sender()
      * is the answer's sender. */
-    ca_assert_id_eq(c.cb_self, id);
-    ca_assert_id_eq(c.cb_sender, t);
-    assert_ptr_equal(c.cb_state, &c);
-    assert_ptr_equal(c.cb_ctx_state, &c);
-    assert_ptr_equal(c.cb_arg, &c.calls);
-    assert_int_equal(c.in_coro, 0);
-    assert_int_equal(c.handled, 1);
-    assert_false(ax_id_eq(d.from[0], id)); /* asked from a reply address */
-    assert_int_equal(ax_actor_count(f.sys), 2);
-    assert_int_equal(f.dl.n, 0);
-    ca_close(&f);
+    ca_assert_id_eq(x.c.cb_sender, x.t);
+    assert_ptr_equal(x.c.cb_state, &x.c);
+    assert_ptr_equal(x.c.cb_ctx_state, &x.c);
+    assert_ptr_equal(x.c.cb_arg, &x.c.calls);
+    assert_int_equal(x.c.in_coro, 0);
+    assert_int_equal(x.c.handled, 1);
+    assert_false(ax_id_eq(x.d.from[0], x.id)); /* asked from a reply address */
+    assert_int_equal(ax_actor_count(x.f.sys), 2);
+    assert_int_equal(x.f.dl.n, 0);
+    ca_close(&x.f);
 }
 
 static void test_ask_cb_reply(void **state)
@@ -129,79 +166,47 @@ static void test_ask_cb_reply(void **state)
 static void test_ask_cb_timeout_then_late_reply(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
-    ax_id t;
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &t));
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, t, AX_MSEC(20), 0);
-    go(&f, id);
-    ca_until_ge(&f, &c.calls, 1, 5000);
-    ca_drain(&f);
-    tu_ok(c.call_rc);
-    assert_int_equal(c.calls, 1);
-    tu_assert_err(c.status, AX_ETIMEDOUT);
-    assert_int_equal(c.had_reply, 0);
-    ca_assert_id_eq(c.cb_self, id);
-    assert_int_equal(ax_actor_count(f.sys), 2);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), t, T_EMPTY, NULL, 0));
-    ca_drain(&f);
-    tu_assert_err(s.late_rc[0], AX_ESTALE);
-    assert_int_equal(c.calls, 1);
-    assert_int_equal(f.dl.n, 1);
-    ca_close(&f);
+    scene x;
+    scene_open(&x, sink_receive, &x.s);
+    scene_ask(&x, AX_MSEC(20), 0);
+    expect_one_call(&x, AX_ETIMEDOUT);
+    assert_int_equal(ax_actor_count(x.f.sys), 2);
+    ca_tell(&x.f, x.t, T_EMPTY);
+    ca_drain(&x.f);
+    tu_assert_err(x.s.late_rc[0], AX_ESTALE);
+    assert_int_equal(x.c.calls, 1);
+    assert_int_equal(x.f.dl.n, 1);
+    ca_close(&x.f);
 }
 
 static void test_ask_cb_dead_target(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
-    ax_id t;
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &t));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), t, AX_MSG_POISON, NULL, 0));
-    ca_drain(&f);
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, t, AX_SEC(30), 0);
-    go(&f, id);
-    ca_drain(&f);
+    scene x;
+    scene_open(&x, sink_receive, &x.s);
+    ca_poison(&x.f, x.t);
+    ca_drain(&x.f);
+    scene_ask(&x, AX_SEC(30), 0);
+    ca_drain(&x.f);
     /* Dead at the call: the error now, and the callback never runs. */
-    tu_assert_err(c.call_rc, AX_ESTALE);
-    assert_int_equal(c.calls, 0);
-    assert_int_equal(ax_actor_count(f.sys), 1);
-    assert_int_equal(ax_timer_count(f.loop), 0);
-    ca_close(&f);
+    tu_assert_err(x.c.call_rc, AX_ESTALE);
+    assert_int_equal(x.c.calls, 0);
+    ca_assert_left(&x.f, 1);
+    ca_close(&x.f);
 }
 
 static void test_ask_cb_target_dies_before_answering(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
-    ax_id t;
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &t));
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, t, AX_SEC(30), 0);
-    go(&f, id);
-    ca_until_ge(&f, &s.n, 1, 5000);
+    scene x;
+    scene_sink_holds_request(&x, AX_SEC(30));
     int64_t t0 = ca_now_ns();
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), t, AX_MSG_POISON, NULL, 0));
-    ca_until_ge(&f, &c.calls, 1, 5000);
+    ca_poison(&x.f, x.t);
+    ca_until_ge(&x.f, &x.c.calls, 1, 5000);
     assert_true(ca_now_ns() - t0 < AX_SEC(10));
-    ca_drain(&f);
-    tu_ok(c.call_rc);
-    assert_int_equal(c.calls, 1);
-    tu_assert_err(c.status, AX_ESTALE);
-    assert_int_equal(c.had_reply, 0);
-    ca_assert_id_eq(c.cb_self, id);
-    assert_int_equal(ax_timer_count(f.loop), 0);
-    ca_close(&f);
+    expect_one_call(&x, AX_ESTALE);
+    assert_int_equal(ax_timer_count(x.f.loop), 0);
+    ca_close(&x.f);
 }
 
 /* The asker ends first: the callback never runs; the answer that comes
@@ -209,40 +214,31 @@ static void test_ask_cb_target_dies_before_answering(void **state)
 static void test_ask_cb_asker_ends_first(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
-    ax_id t;
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &t));
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, t, AX_SEC(30), 0);
-    go(&f, id);
-    ca_until_ge(&f, &s.n, 1, 5000);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), id, AX_MSG_POISON, NULL, 0));
-    ca_until_ge(&f, &c.stops, 1, 5000);
-    assert_int_equal(c.reason, AX_REASON_POISON);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), t, T_EMPTY, NULL, 0));
-    ca_drain(&f);
-    tu_ok(s.late_rc[0]); /* the reply address still took it */
-    assert_int_equal(c.calls, 0);
-    if (f.dl.n != 1 || f.dl.v[0].type != T_U64 || f.dl.v[0].reason != AX_ESTALE)
-        ca_dl_dump(&f.dl, "want the answer as one AX_ESTALE dead letter");
-    ca_assert_id_eq(f.dl.v[0].to, id);
-    ca_assert_id_eq(f.dl.v[0].from, t);
-    assert_int_equal(ax_actor_count(f.sys), 1);
-    assert_int_equal(ax_timer_count(f.loop), 0);
+    scene x;
+    scene_sink_holds_request(&x, AX_SEC(30));
+    ca_poison(&x.f, x.id);
+    ca_until_ge(&x.f, &x.c.stops, 1, 5000);
+    assert_int_equal(x.c.reason, AX_REASON_POISON);
+    ca_tell(&x.f, x.t, T_EMPTY);
+    ca_drain(&x.f);
+    tu_ok(x.s.late_rc[0]); /* the reply address still took it */
+    assert_int_equal(x.c.calls, 0);
+    if (x.f.dl.n != 1 || x.f.dl.v[0].type != T_U64 || x.f.dl.v[0].reason != AX_ESTALE)
+        ca_dl_dump(&x.f.dl, "want the answer as one AX_ESTALE dead letter");
+    ca_assert_id_eq(x.f.dl.v[0].to, x.id);
+    ca_assert_id_eq(x.f.dl.v[0].from, x.t);
+    ca_assert_left(&x.f, 1);
 
     /* And when it times out after the asker ended: nothing runs. */
     cbasker c2;
-    ax_id id2 = spawn_cbasker(&f, &c2, t, AX_MSEC(20), 0);
-    go(&f, id2);
-    ca_until_ge(&f, &s.n, 2, 5000);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), id2, AX_MSG_POISON, NULL, 0));
-    ca_drain(&f);
+    ax_id id2 = spawn_cbasker(&x.f, &c2, x.t, AX_MSEC(20), 0);
+    go(&x.f, id2);
+    ca_until_ge(&x.f, &x.s.n, 2, 5000);
+    ca_poison(&x.f, id2);
+    ca_drain(&x.f);
     assert_int_equal(c2.calls, 0);
-    assert_int_equal(ax_timer_count(f.loop), 0);
-    ca_close(&f);
+    assert_int_equal(ax_timer_count(x.f.loop), 0);
+    ca_close(&x.f);
 }
 
 static void cb_never(void *state, ax_ctx *ctx, int status, const ax_msg *reply, void *arg)
@@ -279,10 +275,8 @@ static void test_ask_cb_errors(void **state)
     (void)state;
     ca f;
     ca_open(&f, NULL);
-    cb_errs e;
-    memset(&e, 0, sizeof e);
-    ax_id id;
-    tu_ok(ax_spawn(f.sys, cb_errs_receive, &e, NULL, &id));
+    cb_errs e = {0};
+    ax_id id = ca_spawn(&f, cb_errs_receive, &e);
     tu_ok(ca_send_u64(f.sys, ax_id_nil(), id, 1));
     ca_drain(&f);
     assert_int_equal(e.n, 1);
@@ -294,8 +288,7 @@ static void test_ask_cb_errors(void **state)
     uint64_t v = 1;
     tu_assert_err(ax_ask_cb(NULL, id, T_U64, &v, sizeof v, AX_SEC(1), cb_never, &e.never),
                   AX_EINVAL);
-    assert_int_equal(ax_actor_count(f.sys), 1);
-    assert_int_equal(ax_timer_count(f.loop), 0);
+    ca_assert_left(&f, 1);
     ca_close(&f);
 }
 
@@ -303,35 +296,28 @@ static void test_ask_cb_errors(void **state)
 static void test_ask_cb_callback_acts_as_asker(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    recorder r;
-    memset(&r, 0, sizeof r);
-    ax_id t, rid;
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &t));
-    tu_ok(ax_spawn(f.sys, recorder_receive, &r, NULL, &rid));
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, t, AX_SEC(10), 0);
-    c.tell = rid;
-    c.chain = 2;
-    c.stop_in_cb = 1;
-    go(&f, id);
-    ca_until_ge(&f, &c.stops, 1, 5000);
-    ca_drain(&f);
-    assert_int_equal(c.calls, 3);
-    tu_ok(c.status);
-    assert_int_equal(c.value, 168); /* 21 * 2 * 2 * 2 */
-    tu_ok(c.send_rc);
+    scene x;
+    scene_open(&x, doubler_receive, &x.d);
+    recorder r = {0};
+    ax_id rid = ca_spawn(&x.f, recorder_receive, &r);
+    x.id = spawn_cbasker(&x.f, &x.c, x.t, AX_SEC(10), 0);
+    x.c.tell = rid;
+    x.c.chain = 2;
+    x.c.stop_in_cb = 1;
+    ca_go_until(&x.f, x.id, &x.c.stops, 1);
+    ca_drain(&x.f);
+    assert_int_equal(x.c.calls, 3);
+    tu_ok(x.c.status);
+    assert_int_equal(x.c.value, 168); /* 21 * 2 * 2 * 2 */
+    tu_ok(x.c.send_rc);
     assert_int_equal(r.n, 3);
-    ca_assert_id_eq(r.from[0], id);
+    ca_assert_id_eq(r.from[0], x.id);
     assert_int_equal(r.v[0], 42);
     assert_int_equal(r.v[2], 168);
-    assert_int_equal(c.reason, AX_REASON_NORMAL);
-    assert_int_equal(ax_actor_count(f.sys), 2);
-    assert_int_equal(f.dl.n, 0);
-    ca_close(&f);
+    assert_int_equal(x.c.reason, AX_REASON_NORMAL);
+    assert_int_equal(ax_actor_count(x.f.sys), 2);
+    assert_int_equal(x.f.dl.n, 0);
+    ca_close(&x.f);
 }
 
 /* A coroutine actor that uses the callback form and then waits: the
@@ -357,13 +343,19 @@ static void cb_coro_cb(void *state, ax_ctx *ctx, int status, const ax_msg *reply
     c->in_handler_at_cb = c->in_handler;
 }
 
+/* The start of both handlers: in the handler, the callback ask sent. */
+static void cb_coro_ask(cb_coro *c, ax_ctx *ctx)
+{
+    c->in_handler = 1;
+    uint64_t v = 1;
+    tu_ok(ax_ask_cb(ctx, c->target, T_U64, &v, sizeof v, AX_SEC(10), cb_coro_cb, NULL));
+}
+
 static void cb_coro_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 {
     (void)msg;
     cb_coro *c = state;
-    c->in_handler = 1;
-    uint64_t v = 1;
-    tu_ok(ax_ask_cb(ctx, c->target, T_U64, &v, sizeof v, AX_SEC(10), cb_coro_cb, NULL));
+    cb_coro_ask(c, ctx);
     /* Wait until the answer has certainly arrived (the target has
      * answered, and its reply address ran in that same pass). */
     while (*c->target_n < 1)
@@ -373,27 +365,32 @@ static void cb_coro_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
     c->returned++;
 }
 
+/* The doubler asked by a cb_coro actor running `receive`, started. */
+static ax_id start_cb_coro(scene *x, cb_coro *c, ax_receive_fn receive)
+{
+    scene_open(x, doubler_receive, &x->d);
+    memset(c, 0, sizeof *c);
+    c->target = x->t;
+    c->target_n = &x->d.n;
+    ax_id id;
+    tu_ok(ax_spawn_coro(x->f.sys, receive, c, NULL, &id));
+    go(&x->f, id);
+    return id;
+}
+
 static void test_ask_cb_not_run_inside_a_waiting_handler(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
+    scene x;
     cb_coro c;
-    memset(&c, 0, sizeof c);
-    c.target_n = &d.n;
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &c.target));
-    ax_id id;
-    tu_ok(ax_spawn_coro(f.sys, cb_coro_receive, &c, NULL, &id));
-    go(&f, id);
-    ca_until_ge(&f, &c.returned, 1, 5000);
-    ca_until_ge(&f, &c.calls, 1, 5000);
+    start_cb_coro(&x, &c, cb_coro_receive);
+    ca_until_ge(&x.f, &c.returned, 1, 5000);
+    ca_until_ge(&x.f, &c.calls, 1, 5000);
     assert_int_equal(c.calls, 1);
     tu_ok(c.status);
     if (c.in_handler_at_cb)
         fail_msg("the ask callback ran while the actor's coroutine handler was suspended");
-    ca_close(&f);
+    ca_close(&x.f);
 }
 
 /* ... and if that waiting handler is then cancelled, the actor ends
@@ -402,9 +399,7 @@ static void cb_coro_long_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 {
     (void)msg;
     cb_coro *c = state;
-    c->in_handler = 1;
-    uint64_t v = 1;
-    tu_ok(ax_ask_cb(ctx, c->target, T_U64, &v, sizeof v, AX_SEC(10), cb_coro_cb, NULL));
+    cb_coro_ask(c, ctx);
     c->status = ax_sleep(ctx, AX_SEC(30));
     c->in_handler = 0;
     c->returned++;
@@ -413,31 +408,24 @@ static void cb_coro_long_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
 static void test_ask_cb_asker_cancelled_while_waiting(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
+    scene x;
     cb_coro c;
-    memset(&c, 0, sizeof c);
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &c.target));
-    ax_id id;
-    tu_ok(ax_spawn_coro(f.sys, cb_coro_long_receive, &c, NULL, &id));
-    go(&f, id);
-    ca_until_ge(&f, &d.n, 1, 5000);
+    ax_id id = start_cb_coro(&x, &c, cb_coro_long_receive);
+    ca_until_ge(&x.f, &x.d.n, 1, 5000);
     for (int i = 0; i < 3; i++)
-        ca_step(&f); /* the answer reaches the reply address */
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), id, AX_MSG_POISON, NULL, 0));
-    ca_until_ge(&f, &c.returned, 1, 5000);
-    ca_drain(&f);
+        ca_step(&x.f); /* the answer reaches the reply address */
+    ca_poison(&x.f, id);
+    ca_until_ge(&x.f, &c.returned, 1, 5000);
+    ca_drain(&x.f);
     tu_assert_err(c.status, AX_ECANCELED);
     if (c.calls != 0)
         fail_msg("the ask callback ran (%d) for an asker whose handler was waiting, then "
                  "cancelled",
                  c.calls);
-    if (f.dl.n != 1 || f.dl.v[0].type != T_U64 || f.dl.v[0].reason != AX_ESTALE)
-        ca_dl_dump(&f.dl, "want the answer as one AX_ESTALE dead letter");
-    ca_assert_id_eq(f.dl.v[0].to, id);
-    ca_close(&f);
+    if (x.f.dl.n != 1 || x.f.dl.v[0].type != T_U64 || x.f.dl.v[0].reason != AX_ESTALE)
+        ca_dl_dump(&x.f.dl, "want the answer as one AX_ESTALE dead letter");
+    ca_assert_id_eq(x.f.dl.v[0].to, id);
+    ca_close(&x.f);
 }
 
 /* The callback form, answered with a poison pill: the callback still
@@ -445,20 +433,15 @@ static void test_ask_cb_asker_cancelled_while_waiting(void **state)
 static void test_ask_cb_answered_with_poison(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    int hits = 0;
-    ax_id p;
-    tu_ok(ax_spawn(f.sys, poisoner_receive, &hits, NULL, &p));
-    cbasker c;
-    ax_id id = spawn_cbasker(&f, &c, p, AX_SEC(10), 0);
-    go(&f, id);
-    ca_until_ge(&f, &hits, 1, 5000);
-    ca_drain(&f); /* the 10 s timeout is stopped one way or another */
-    tu_ok(c.call_rc);
-    if (c.calls != 1)
-        fail_msg("the ask callback ran %d times, want exactly once", c.calls);
-    ca_close(&f);
+    scene x;
+    scene_open(&x, poisoner_receive, &x.hits);
+    scene_ask(&x, AX_SEC(10), 0);
+    ca_until_ge(&x.f, &x.hits, 1, 5000);
+    ca_drain(&x.f); /* the 10 s timeout is stopped one way or another */
+    tu_ok(x.c.call_rc);
+    if (x.c.calls != 1)
+        fail_msg("the ask callback ran %d times, want exactly once", x.c.calls);
+    ca_close(&x.f);
 }
 
 /* Shutdown with callback asks outstanding: no callback runs, nothing
@@ -466,18 +449,14 @@ static void test_ask_cb_answered_with_poison(void **state)
 static void test_ask_cb_outstanding_at_shutdown(void **state)
 {
     (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
-    ax_id t;
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &t));
+    scene x;
+    scene_open(&x, sink_receive, &x.s);
     cbasker c[3];
     ax_duration to[3] = {AX_FOREVER, AX_SEC(30), AX_MSEC(1)};
     for (int i = 0; i < 3; i++)
-        go(&f, spawn_cbasker(&f, &c[i], t, to[i], i == 1));
-    ca_until_ge(&f, &s.n, 3, 5000);
-    ca_close(&f);
+        go(&x.f, spawn_cbasker(&x.f, &c[i], x.t, to[i], i == 1));
+    ca_until_ge(&x.f, &x.s.n, 3, 5000);
+    ca_close(&x.f);
     for (int i = 0; i < 3; i++) {
         tu_ok(c[i].call_rc);
         assert_int_equal(c[i].stops, 1);

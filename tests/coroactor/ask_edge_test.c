@@ -15,25 +15,31 @@ static void script_ask_long(asker *a, ax_ctx *ctx, const ax_msg *msg)
     a->elapsed_ns = ca_now_ns() - t0;
 }
 
+/* Open `f` with an asker running script_ask_long whose peer[0] is the
+ * sink *s (zeroed); returns the asker's id. */
+static ax_id open_sink_asker(ca *f, sink *s, asker *a)
+{
+    ca_open(f, NULL);
+    memset(s, 0, sizeof *s);
+    ax_id aid = spawn_asker(f, a, script_ask_long);
+    a->peer[0] = ca_spawn(f, sink_receive, s);
+    return aid;
+}
+
 static void test_ask_dead_target(void **state)
 {
     (void)state;
     ca f;
-    ca_open(&f, NULL);
     sink s;
-    memset(&s, 0, sizeof s);
     asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_long);
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &a.peer[0]));
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a.peer[0], AX_MSG_POISON, NULL, 0));
+    ax_id aid = open_sink_asker(&f, &s, &a);
+    ca_poison(&f, a.peer[0]);
     ca_drain(&f);
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    ca_go_until(&f, aid, &a.done, 1);
     tu_assert_err(a.rc[0], AX_ESTALE);
     assert_true(a.elapsed_ns < AX_SEC(5));
     assert_int_equal(f.dl.by_reason[-AX_ESTALE], 1); /* the request */
-    assert_int_equal(ax_actor_count(f.sys), 1);
-    assert_int_equal(ax_timer_count(f.loop), 0);
+    ca_assert_left(&f, 1);
     ca_close(&f);
 }
 
@@ -57,8 +63,7 @@ static void check_target_dies(int how)
 {
     ca f;
     ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
+    sink s = {.stop_on_request = how == DIE_STOP_ON_REQUEST};
     napper p = {0};
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_long);
@@ -67,27 +72,25 @@ static void check_target_dies(int how)
         tu_ok(ca_send_u64(f.sys, ax_id_nil(), a.peer[0], 0));
         ca_until_ge(&f, &p.n, 1, 5000); /* asleep: the request will wait */
     } else {
-        s.stop_on_request = how == DIE_STOP_ON_REQUEST;
-        tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &a.peer[0]));
+        a.peer[0] = ca_spawn(&f, sink_receive, &s);
     }
     go(&f, aid);
-    if (how == DIE_POISON_AFTER_REQUEST) {
-        ca_until_ge(&f, &s.n, 1, 5000);
-        ca_step(&f);
-        assert_int_equal(a.done, 0);
-        tu_ok(ax_system_send(f.sys, ax_id_nil(), a.peer[0], AX_MSG_POISON, NULL, 0));
-    } else if (how == DIE_POISON_WHILE_QUEUED) {
-        for (int i = 0; i < 3; i++)
+    if (how != DIE_STOP_ON_REQUEST) {
+        if (how == DIE_POISON_AFTER_REQUEST) {
+            ca_until_ge(&f, &s.n, 1, 5000);
             ca_step(&f);
+        } else {
+            for (int i = 0; i < 3; i++)
+                ca_step(&f);
+        }
         assert_int_equal(a.done, 0);
-        tu_ok(ax_system_send(f.sys, ax_id_nil(), a.peer[0], AX_MSG_POISON, NULL, 0));
+        ca_poison(&f, a.peer[0]);
     }
     ca_until_ge(&f, &a.done, 1, 5000);
     tu_assert_err(a.rc[0], AX_ESTALE);
     assert_true(a.elapsed_ns < AX_SEC(10)); /* at once, not at the 30 s timeout */
     ca_drain(&f);
-    assert_int_equal(ax_actor_count(f.sys), 1);
-    assert_int_equal(ax_timer_count(f.loop), 0);
+    ca_assert_left(&f, 1);
     assert_int_equal(ca_stacks(f.sys).live, 0);
     ca_close(&f);
 }
@@ -108,14 +111,11 @@ static void test_ask_target_answers_then_stops(void **state)
     (void)state;
     ca f;
     ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    d.stop_after_reply = 1;
+    doubler d = {.stop_after_reply = 1};
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_once);
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    a.peer[0] = ca_spawn(&f, doubler_receive, &d);
+    ca_go_until(&f, aid, &a.done, 1);
     ca_drain(&f);
     tu_ok(a.rc[0]);
     assert_int_equal(a.got[0], 42);
@@ -129,9 +129,7 @@ static void test_ask_target_answers_then_stops(void **state)
 static void script_ask_then_sleep(asker *a, ax_ctx *ctx, const ax_msg *msg)
 {
     (void)msg;
-    const ax_msg *r = NULL;
-    uint64_t v = 1;
-    a->rc[0] = ax_ask(ctx, a->peer[0], T_U64, &v, sizeof v, &r, AX_SEC(10));
+    a->rc[0] = ca_ask_hold(ctx, a->peer[0], AX_SEC(10));
     a->rc[1] = ax_sleep(ctx, AX_MSEC(1)); /* still a working handler */
 }
 
@@ -141,13 +139,11 @@ static void test_ask_answered_with_poison(void **state)
     ca f;
     ca_open(&f, NULL);
     int hits = 0;
-    ax_id p;
-    tu_ok(ax_spawn(f.sys, poisoner_receive, &hits, NULL, &p));
+    ax_id p = ca_spawn(&f, poisoner_receive, &hits);
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_then_sleep);
     a.peer[0] = p;
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    ca_go_until(&f, aid, &a.done, 1);
     if (a.rc[0] == AX_ECANCELED)
         fail_msg("ax_ask returned AX_ECANCELED: the pill at the reply address was taken "
                  "for a cancel of the asker");
@@ -169,9 +165,7 @@ static void ask_errs_plain(void *state, ax_ctx *ctx, const ax_msg *msg)
 {
     (void)msg;
     ask_errs *e = state;
-    const ax_msg *r = NULL;
-    uint64_t v = 1;
-    e->plain_ask = ax_ask(ctx, ax_self(ctx), T_U64, &v, sizeof v, &r, AX_MSEC(10));
+    e->plain_ask = ca_ask_hold(ctx, ax_self(ctx), AX_MSEC(10));
     e->n++;
 }
 
@@ -196,10 +190,9 @@ static void test_ask_errors(void **state)
     (void)state;
     ca f;
     ca_open(&f, NULL);
-    ask_errs e;
-    memset(&e, 0, sizeof e);
-    ax_id p, c;
-    tu_ok(ax_spawn(f.sys, ask_errs_plain, &e, NULL, &p));
+    ask_errs e = {0};
+    ax_id p = ca_spawn(&f, ask_errs_plain, &e);
+    ax_id c;
     tu_ok(ax_spawn_coro(f.sys, ask_errs_coro, &e, NULL, &c));
     tu_ok(ca_send_u64(f.sys, ax_id_nil(), p, 1));
     tu_ok(ca_send_u64(f.sys, ax_id_nil(), c, 1));
@@ -215,8 +208,7 @@ static void test_ask_errors(void **state)
     const ax_msg *r;
     tu_assert_err(ax_ask(NULL, p, T_U64, NULL, 0, &r, 0), AX_ENOTCORO);
     /* No reply address, timer or watcher left behind by the failures. */
-    assert_int_equal(ax_actor_count(f.sys), 2);
-    assert_int_equal(ax_timer_count(f.loop), 0);
+    ca_assert_left(&f, 2);
     assert_int_equal(f.dl.by_reason[-AX_ENOROUTE], 1);
     assert_int_equal(f.dl.by_reason[-AX_ESTALE], 1);
     ca_close(&f);
@@ -229,14 +221,10 @@ static void test_ask_reply_address_is_not_an_actor(void **state)
 {
     (void)state;
     ca f;
-    ca_open(&f, NULL);
     sink s;
-    memset(&s, 0, sizeof s);
     asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_long);
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &s.n, 1, 5000);
+    ax_id aid = open_sink_asker(&f, &s, &a);
+    ca_go_until(&f, aid, &s.n, 1);
     ax_stats st = ca_stats(f.sys);
     if (ax_actor_count(f.sys) != 2 || st.live_actors != 2)
         fail_msg("2 actors spawned and alive, ax_actor_count says %zu, live_actors %llu, "
@@ -268,11 +256,9 @@ static void test_ask_from_async_behavior(void **state)
     (void)state;
     ca f;
     ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    asker a;
-    memset(&a, 0, sizeof a);
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &a.peer[0]));
+    doubler d = {0};
+    asker a = {0};
+    a.peer[0] = ca_spawn(&f, doubler_receive, &d);
     ax_handler h[] = {{T_U64, bhv_ask, AX_HANDLER_ASYNC}};
     ax_behavior *b;
     tu_ok(ax_behavior_new(f.sys, h, 1, bhv_unknown, &b));

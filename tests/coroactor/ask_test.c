@@ -7,20 +7,28 @@
  * ask_edge_test.c, the callback form ax_ask_cb in ask_cb_test.c. */
 #include "ask_fx.h"
 
+/* Open `f` (options `o`, may be NULL) with an asker running `fn` whose
+ * peer[0] is a plain actor, `target` on `state`; send it T_GO and wait
+ * until its script has run.  Returns the asker's id. */
+static ax_id run_asker(ca *f, const ax_system_options *o, asker *a, script_fn fn,
+                       ax_receive_fn target, void *state)
+{
+    ca_open(f, o);
+    ax_id aid = spawn_asker(f, a, fn);
+    a->peer[0] = ca_spawn(f, target, state);
+    ca_go_until(f, aid, &a->done, 1);
+    return aid;
+}
+
 /* ---- ax_ask: the reply ------------------------------------------------------------ */
 
 static void test_ask_reply(void **state)
 {
     (void)state;
     ca f;
-    ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
+    doubler d = {0};
     asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_once);
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    ax_id aid = run_asker(&f, NULL, &a, script_ask_once, doubler_receive, &d);
     tu_ok(a.rc[0]);
     assert_int_equal(a.got[0], 42);
     /* The request came from a one-shot reply address, not the asker. */
@@ -33,8 +41,7 @@ static void test_ask_reply(void **state)
     tu_assert_err(ax_system_send(f.sys, a.peer[0], d.from[0], T_U64, &v, sizeof v), AX_ESTALE);
     assert_int_equal(f.dl.by_reason[-AX_ESTALE], 1);
     /* A second ask gets a fresh address. */
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 2, 5000);
+    ca_go_until(&f, aid, &a.done, 2);
     tu_ok(a.rc[0]);
     assert_false(ax_id_eq(d.from[0], d.from[1]));
     assert_int_equal(ax_actor_count(f.sys), 2);
@@ -48,15 +55,9 @@ static void test_ask_first_answer_wins(void **state)
 {
     (void)state;
     ca f;
-    ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    d.replies = 3;
+    doubler d = {.replies = 3};
     asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_once);
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    run_asker(&f, NULL, &a, script_ask_once, doubler_receive, &d);
     ca_drain(&f);
     tu_ok(a.rc[0]);
     assert_int_equal(a.got[0], 42);
@@ -81,6 +82,14 @@ static void owned_receive(void *state, ax_ctx *ctx, const ax_msg *msg)
     o->n++;
     ca_owned r = {ca_u64(msg) + 1000, &owned_frees};
     tu_ok(ax_reply(ctx, T_OWNED, &r, sizeof r));
+}
+
+/* An owned_receive actor on *o (zeroed), with owned_frees reset. */
+static ax_id spawn_owned(ca *f, owned_replier *o)
+{
+    owned_frees = 0;
+    memset(o, 0, sizeof *o);
+    return ca_spawn(f, owned_receive, o);
 }
 
 /* Replies with a blob of the asked size, filled with (i * 7 + size). */
@@ -144,14 +153,12 @@ static void test_ask_reply_lifetime(void **state)
     (void)state;
     ca f;
     ca_open(&f, NULL);
-    owned_frees = 0;
-    owned_replier o = {0};
+    owned_replier o;
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_reply_lifetime);
-    tu_ok(ax_spawn(f.sys, blob_receive, NULL, NULL, &a.peer[1]));
-    tu_ok(ax_spawn(f.sys, owned_receive, &o, NULL, &a.peer[2]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    a.peer[1] = ca_spawn(&f, blob_receive, NULL);
+    a.peer[2] = spawn_owned(&f, &o);
+    ca_go_until(&f, aid, &a.done, 1);
     for (int i = 0; i < 6; i++)
         tu_ok(a.rc[i]);
     tu_assert_err(a.rc[6], AX_ESTALE);
@@ -194,7 +201,7 @@ static void test_ask_in_a_loop_holds_one_reply(void **state)
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_loop);
     a.got[7] = (uint64_t)(uintptr_t)&f.ta;
-    tu_ok(ax_spawn(f.sys, blob_receive, NULL, NULL, &a.peer[1]));
+    a.peer[1] = ca_spawn(&f, blob_receive, NULL);
     go(&f, aid);
     ca_until_ge(&f, &a.done, 1, 20000);
     tu_ok(a.rc[0]);
@@ -220,17 +227,13 @@ static void test_ask_then_reply_goes_to_original_sender(void **state)
     (void)state;
     ca f;
     ca_open(&f, NULL);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    recorder orig, fwd;
-    memset(&orig, 0, sizeof orig);
-    memset(&fwd, 0, sizeof fwd);
+    doubler d = {0};
+    recorder orig = {0}, fwd = {0};
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_reply_after_ask);
-    ax_id oid;
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &a.peer[0]));
-    tu_ok(ax_spawn(f.sys, recorder_receive, &fwd, NULL, &a.peer[1]));
-    tu_ok(ax_spawn(f.sys, recorder_receive, &orig, NULL, &oid));
+    a.peer[0] = ca_spawn(&f, doubler_receive, &d);
+    a.peer[1] = ca_spawn(&f, recorder_receive, &fwd);
+    ax_id oid = ca_spawn(&f, recorder_receive, &orig);
     tu_ok(ca_send_u64(f.sys, oid, aid, 5));
     ca_until_ge(&f, &a.done, 1, 5000);
     ca_drain(&f);
@@ -290,8 +293,7 @@ static void test_ask_chain(void **state)
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_once);
     a.peer[0] = id[0];
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    ca_go_until(&f, aid, &a.done, 1);
     tu_ok(a.rc[0]);
     /* 21, 22, ..., 28 at the end -> 280, then +1 per chain_link on the way back. */
     uint64_t want = (21 + (CHAIN - 1)) * 10 + (CHAIN - 1);
@@ -354,10 +356,8 @@ static void test_ask_each_other(void **state)
     m[0].timeout = m[1].timeout = AX_SEC(10);
     /* In turns: 0 asks 1, then 1 asks 0, several times. */
     for (int i = 0; i < 3; i++) {
-        go(&f, id[0]);
-        ca_until_ge(&f, &m[1].answered, i + 1, 5000);
-        go(&f, id[1]);
-        ca_until_ge(&f, &m[0].answered, i + 1, 5000);
+        ca_go_until(&f, id[0], &m[1].answered, i + 1);
+        ca_go_until(&f, id[1], &m[0].answered, i + 1);
     }
     ca_drain(&f);
     for (int i = 0; i < 3; i++) {
@@ -385,44 +385,18 @@ static void test_ask_each_other(void **state)
 
 /* ---- timeouts ---------------------------------------------------------------------- */
 
-static void script_ask_timeout(asker *a, ax_ctx *ctx, const ax_msg *msg)
+/* Ask peer[0] for 1 with `timeout`, timing the call. */
+static void timed_ask(asker *a, ax_ctx *ctx, ax_duration timeout)
 {
-    (void)msg;
     int64_t t0 = ca_now_ns();
-    a->rc[0] = ask_u64(ctx, a->peer[0], 1, &a->got[0], AX_MSEC(30));
+    a->rc[0] = ask_u64(ctx, a->peer[0], 1, &a->got[0], timeout);
     a->elapsed_ns = ca_now_ns() - t0;
 }
 
-static void test_ask_timeout_then_late_reply(void **state)
+static void script_ask_timeout(asker *a, ax_ctx *ctx, const ax_msg *msg)
 {
-    (void)state;
-    ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
-    asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_timeout);
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
-    tu_assert_err(a.rc[0], AX_ETIMEDOUT);
-    assert_true(a.elapsed_ns < AX_SEC(5));
-    assert_int_equal(ax_timer_count(f.loop), 0);
-    assert_int_equal(ax_actor_count(f.sys), 2); /* the reply address is gone */
-    /* The late answer: a dead letter; the asker is untouched. */
-    assert_int_equal(s.n, 1);
-    tu_ok(ax_system_send(f.sys, ax_id_nil(), a.peer[0], T_EMPTY, NULL, 0));
-    ca_drain(&f);
-    tu_assert_err(s.late_rc[0], AX_ESTALE);
-    assert_int_equal(f.dl.n, 1);
-    ca_assert_id_eq(f.dl.v[0].to, s.from[0]);
-    assert_int_equal(a.runs, 1);
-    /* It can ask again. */
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 2, 5000);
-    tu_assert_err(a.rc[0], AX_ETIMEDOUT);
-    assert_int_equal(ca_stacks(f.sys).live, 0);
-    ca_close(&f);
+    (void)msg;
+    timed_ask(a, ctx, AX_MSEC(30));
 }
 
 /* The timeout counts from the call: never early, even late in a turn. */
@@ -430,23 +404,42 @@ static void script_ask_timeout_late_in_turn(asker *a, ax_ctx *ctx, const ax_msg 
 {
     (void)msg;
     ca_spin_ms(60);
-    int64_t t0 = ca_now_ns();
-    a->rc[0] = ask_u64(ctx, a->peer[0], 1, &a->got[0], AX_MSEC(40));
-    a->elapsed_ns = ca_now_ns() - t0;
+    timed_ask(a, ctx, AX_MSEC(40));
 }
 
+static void test_ask_timeout_then_late_reply(void **state)
+{
+    (void)state;
+    ca f;
+    sink s = {0};
+    asker a;
+    ax_id aid = run_asker(&f, NULL, &a, script_ask_timeout, sink_receive, &s);
+    tu_assert_err(a.rc[0], AX_ETIMEDOUT);
+    assert_true(a.elapsed_ns < AX_SEC(5));
+    ca_assert_left(&f, 2); /* the reply address is gone */
+    /* The late answer: a dead letter; the asker is untouched. */
+    assert_int_equal(s.n, 1);
+    ca_tell(&f, a.peer[0], T_EMPTY);
+    ca_drain(&f);
+    tu_assert_err(s.late_rc[0], AX_ESTALE);
+    assert_int_equal(f.dl.n, 1);
+    ca_assert_id_eq(f.dl.v[0].to, s.from[0]);
+    assert_int_equal(a.runs, 1);
+    /* It can ask again. */
+    ca_go_until(&f, aid, &a.done, 2);
+    tu_assert_err(a.rc[0], AX_ETIMEDOUT);
+    assert_int_equal(ca_stacks(f.sys).live, 0);
+    ca_close(&f);
+}
+
+/* The timeout counts from the call: never early, even late in a turn. */
 static void test_ask_timeout_never_early(void **state)
 {
     (void)state;
     ca f;
-    ca_open(&f, NULL);
-    sink s;
-    memset(&s, 0, sizeof s);
+    sink s = {0};
     asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_timeout_late_in_turn);
-    tu_ok(ax_spawn(f.sys, sink_receive, &s, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    run_asker(&f, NULL, &a, script_ask_timeout_late_in_turn, sink_receive, &s);
     tu_assert_err(a.rc[0], AX_ETIMEDOUT);
     if (a.elapsed_ns < AX_MSEC(40))
         fail_msg("ax_ask(timeout 40 ms) timed out after %lld ns: early", (long long)a.elapsed_ns);
@@ -458,19 +451,12 @@ static void test_ask_timeout_never_early(void **state)
 static void test_ask_timeout_with_answer_queued(void **state)
 {
     (void)state;
-    ax_system_options o;
-    memset(&o, 0, sizeof o);
-    o.turn_budget = 1; /* one message per turn: the timer runs in between */
+    /* One message per turn: the timer runs in between. */
+    ax_system_options o = {.turn_budget = 1};
     ca f;
-    ca_open(&f, &o);
-    doubler d;
-    memset(&d, 0, sizeof d);
-    d.spin_ms = 60; /* answers after the 30 ms timeout has passed */
+    doubler d = {.spin_ms = 60}; /* answers after the 30 ms timeout has passed */
     asker a;
-    ax_id aid = spawn_asker(&f, &a, script_ask_timeout);
-    tu_ok(ax_spawn(f.sys, doubler_receive, &d, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    run_asker(&f, &o, &a, script_ask_timeout, doubler_receive, &d);
     ca_drain(&f);
     assert_int_equal(d.n, 1);
     tu_assert_err(a.rc[0], AX_ETIMEDOUT);
@@ -503,8 +489,7 @@ static void test_ask_forever(void **state)
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_forever);
     tu_ok(ax_spawn_coro(f.sys, slow_doubler, NULL, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &a.done, 1, 5000);
+    ca_go_until(&f, aid, &a.done, 1);
     tu_ok(a.rc[0]);
     assert_int_equal(a.got[0], 8);
     ca_close(&f);
@@ -518,28 +503,22 @@ static void test_ask_forever(void **state)
 static void script_ask_owned(asker *a, ax_ctx *ctx, const ax_msg *msg)
 {
     (void)msg;
-    const ax_msg *r = NULL;
-    uint64_t v = 1;
-    a->rc[0] = ax_ask(ctx, a->peer[0], T_U64, &v, sizeof v, &r, AX_SEC(30));
+    a->rc[0] = ca_ask_hold(ctx, a->peer[0], AX_SEC(30));
 }
 
 static void test_shutdown_with_answer_not_yet_taken(void **state)
 {
     (void)state;
-    ax_system_options o;
-    memset(&o, 0, sizeof o);
-    o.turn_budget = 1;
+    ax_system_options o = {.turn_budget = 1};
     ca f;
     ca_open(&f, &o);
-    owned_frees = 0;
-    owned_replier rp = {0};
+    owned_replier rp;
     asker a;
     ax_id aid = spawn_asker(&f, &a, script_ask_owned);
-    tu_ok(ax_spawn(f.sys, owned_receive, &rp, NULL, &a.peer[0]));
-    go(&f, aid);
-    ca_until_ge(&f, &rp.n, 1, 5000); /* answered: the answer is queued */
-    ca_step(&f);                     /* the reply address takes it */
-    assert_int_equal(a.done, 0);     /* the asker has not run yet */
+    a.peer[0] = spawn_owned(&f, &rp);
+    ca_go_until(&f, aid, &rp.n, 1); /* answered: the answer is queued */
+    ca_step(&f);                    /* the reply address takes it */
+    assert_int_equal(a.done, 0);    /* the asker has not run yet */
     assert_int_equal(a.rc[0], 12345);
     ca_close(&f);
     assert_int_equal(a.done, 1);

@@ -299,6 +299,52 @@ static inline int ca_fd_open(int fd)
     return fcntl(fd, F_GETFD) >= 0;
 }
 
+/* ---- steps the tests repeat ---------------------------------------------------- */
+
+/* Spawn a plain actor `receive` on `state`; returns its id. */
+static inline ax_id ca_spawn(ca *f, ax_receive_fn receive, void *state)
+{
+    ax_id id;
+    tu_ok(ax_spawn(f->sys, receive, state, NULL, &id));
+    return id;
+}
+
+/* Send `to` a message of `type`, which has no payload, from outside. */
+static inline void ca_tell(ca *f, ax_id to, uint32_t type)
+{
+    tu_ok(ax_system_send(f->sys, ax_id_nil(), to, type, NULL, 0));
+}
+
+static inline void ca_poison(ca *f, ax_id to)
+{
+    ca_tell(f, to, AX_MSG_POISON);
+}
+
+/* Send `to` T_GO from outside, then step until *v >= want (5 s at most). */
+static inline void ca_go_until(ca *f, ax_id to, const int *v, int want)
+{
+    ca_tell(f, to, T_GO);
+    ca_until_ge(f, v, want, 5000);
+}
+
+/* ax_ask `to` for the T_U64 1 and leave the reply unread (it stays held
+ * until the next ask or until the handler returns).  Returns what ax_ask
+ * returned (AX_ENOTCORO outside a coroutine handler). */
+static inline int ca_ask_hold(ax_ctx *ctx, ax_id to, ax_duration timeout)
+{
+    const ax_msg *r = NULL;
+    uint64_t v = 1;
+    return ax_ask(ctx, to, T_U64, &v, sizeof v, &r, timeout);
+}
+
+/* Nothing left behind but `actors` actors: no timer armed. */
+static inline void ca_assert_left(const ca *f, size_t actors)
+{
+    size_t n = ax_actor_count(f->sys), timers = ax_timer_count(f->loop);
+    if (n != actors || timers != 0)
+        fail_msg("%zu actor(s) and %zu timer(s) left, want %zu and 0", n, timers, actors);
+}
+
 /* ---- death tests ------------------------------------------------------------- */
 
 typedef struct ca_child {

@@ -43,6 +43,14 @@ static void dummy_free(void *m)
     (void)m;
 }
 
+/* Destroy the table: it must have given back every block and byte. */
+static void types_destroy_clean(axi_types *t, const tu_alloc *ta)
+{
+    axi_types_destroy(t);
+    assert_int_equal(ta->live_blocks, 0);
+    assert_int_equal(ta->live_bytes, 0);
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 static void table_validates_and_fills_slots(void **state)
@@ -127,9 +135,7 @@ static void table_validates_and_fills_slots(void **state)
     assert_null(axi_types_find(&t, 0));
     assert_null(axi_types_find(&t, 9));
 
-    axi_types_destroy(&t);
-    assert_int_equal(ta.live_blocks, 0);
-    assert_int_equal(ta.live_bytes, 0);
+    types_destroy_clean(&t, &ta);
 }
 
 static uint32_t many_id(uint32_t i)
@@ -170,9 +176,7 @@ static void table_rehash_keeps_every_type(void **state)
         assert_string_equal(t.recs[s->rec].name, name);
         assert_null(axi_types_find(&t, id + 1)); /* 977 apart: never registered */
     }
-    axi_types_destroy(&t);
-    assert_int_equal(ta.live_blocks, 0);
-    assert_int_equal(ta.live_bytes, 0);
+    types_destroy_clean(&t, &ta);
 }
 
 /* Fail allocation 1, 2, ... of each registration until it succeeds: over
@@ -389,9 +393,11 @@ static void note_dead_letter(void *arg, const ax_dead_letter *dl)
         n->dl_early++;
 }
 
-/* The env a test left open when it failed (cmocka jumps out of the test):
- * the teardown frees it so the sanitizer's leak report shows only real
+/* The env of the test that runs: static, and `open_ne` set while it is
+ * open, so that after a failure (cmocka jumps out of the test) the
+ * teardown frees it and the sanitizer's leak report shows only real
  * leaks. */
+static note_env the_ne;
 static note_env *open_ne;
 
 static int ne_teardown(void **state)
@@ -405,8 +411,9 @@ static int ne_teardown(void **state)
     return 0;
 }
 
-static void ne_open(note_env *n, int mode)
+static note_env *ne_open(int mode)
 {
+    note_env *n = &the_ne;
     memset(n, 0, sizeof *n);
     tu_alloc_init(&n->ta);
     tu_env_open_dl(&n->e, &n->ta.a, NULL, note_dead_letter, n);
@@ -419,6 +426,7 @@ static void ne_open(note_env *n, int mode)
     msgt_note_frees = 0;
     msgt_user_live = 0;
     open_ne = n;
+    return n;
 }
 
 static void ne_close(note_env *n)
@@ -436,6 +444,55 @@ static int note_send(note_env *n, ax_id from, ax_id to, msgt_note *v)
     return ax_system_send(n->e.sys, from, to, T_NOTE, v, sizeof *v);
 }
 
+/* Send `k` fresh notes from outside to `to`: the system owns them now. */
+static void send_notes(note_env *n, ax_id to, int k)
+{
+    msgt_note v;
+    for (int i = 0; i < k; i++)
+        tu_ok(note_send(n, ax_id_nil(), to, &v));
+}
+
+/* `k` notes in the mailbox of `to` and one more on a timer an hour away:
+ * all k + 1 are still undelivered when the system shuts down. */
+static void queue_for_shutdown(note_env *n, ax_id to, int k)
+{
+    send_notes(n, to, k);
+    msgt_note v = msgt_note_make(NOTE_TEXT, NOTE_N, NOTE_SEED);
+    tu_ok(ax_system_schedule(n->e.sys, AX_SEC(3600), ax_id_nil(), to, T_NOTE, &v, sizeof v, NULL));
+}
+
+/* Three notes to the receiver in RX_STOP mode: it handles one (then
+ * ax_stop), the two left in its mailbox become dead letters. */
+static void stop_after_first(note_env *n)
+{
+    send_notes(n, n->rx_id, 3);
+    tu_drain(n->e.loop, 5000);
+}
+
+/* `got` handled, `dl` dead letters (the last one for `reason`), `frees`
+ * payloads released and nothing they owned left. */
+static void expect_dead(const note_env *n, uint64_t got, uint64_t dl, int reason, int frees)
+{
+    assert_int_equal(n->rx.got, got);
+    assert_int_equal(n->dl, dl);
+    assert_int_equal(n->dl_reason, reason);
+    assert_int_equal(msgt_note_frees, frees);
+    assert_int_equal(msgt_user_live, 0);
+}
+
+/* A send to `to` that fails with `err` is one dead letter, and the payload
+ * (and what it owns) stays with the caller: *v intact, its hook not run. */
+static void expect_send_refused(note_env *n, ax_id to, int err, msgt_note *v)
+{
+    tu_assert_err(note_send(n, ax_id_nil(), to, v), err);
+    assert_int_equal(n->dl, 1);
+    if (msgt_note_frees != 0)
+        fail_msg("ax_system_send failed with %s but ran the free hook %d time(s) on the "
+                 "caller's payload (the caller still owns it: a double free)",
+                 ax_errname(err), msgt_note_frees);
+    assert_true(msgt_note_is(v, NOTE_TEXT, NOTE_N, NOTE_SEED));
+}
+
 static ax_id stale_id(note_env *n)
 {
     ax_id id;
@@ -448,41 +505,34 @@ static ax_id stale_id(note_env *n)
 static void nonpod_free_hook_runs_once_after_handler(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
-    msgt_note v;
-    ne_open(&n, RX_CHECK);
-    for (int i = 0; i < 10; i++)
-        tu_ok(note_send(&n, ax_id_nil(), n.rx_id, &v)); /* the system owns it now */
+    note_env *n = ne_open(RX_CHECK);
+    send_notes(n, n->rx_id, 10);
     assert_int_equal(msgt_note_frees, 0);
-    tu_drain(n.e.loop, 5000);
-    assert_int_equal(n.rx.got, 10);
-    assert_int_equal(n.rx.bad, 0);
-    assert_int_equal(n.rx.frees_at_entry, 9); /* each hook ran after its own handler */
+    tu_drain(n->e.loop, 5000);
+    assert_int_equal(n->rx.got, 10);
+    assert_int_equal(n->rx.bad, 0);
+    assert_int_equal(n->rx.frees_at_entry, 9); /* each hook ran after its own handler */
     assert_int_equal(msgt_note_frees, 10);
     assert_int_equal(msgt_user_live, 0);
-    ne_close(&n);
+    ne_close(n);
 }
 
 static void nonpod_failed_send_leaves_payload_with_caller(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
+    note_env *n = ne_open(RX_CHECK);
     msgt_note v;
-    ne_open(&n, RX_CHECK);
-    ax_id gone = stale_id(&n);
-    tu_assert_err(note_send(&n, ax_id_nil(), gone, &v), AX_ESTALE);
-    assert_int_equal(n.dl, 1);
-    assert_int_equal(n.dl_reason, AX_ESTALE);
-    assert_int_equal(msgt_note_frees, 0);
-    assert_true(msgt_note_is(&v, NOTE_TEXT, NOTE_N, NOTE_SEED));
-    tu_assert_err(ax_system_send(n.e.sys, ax_id_nil(), n.rx_id, T_NOTE, &v, sizeof v - 1),
+    expect_send_refused(n, stale_id(n), AX_ESTALE, &v);
+    assert_int_equal(n->dl_reason, AX_ESTALE);
+    tu_assert_err(ax_system_send(n->e.sys, ax_id_nil(), n->rx_id, T_NOTE, &v, sizeof v - 1),
                   AX_EMSGSIZE);
     assert_int_equal(msgt_note_frees, 0);
-    ax_system_shutdown(n.e.sys);
-    tu_assert_err(ax_system_send(n.e.sys, ax_id_nil(), n.rx_id, T_NOTE, &v, sizeof v), AX_ECLOSED);
+    ax_system_shutdown(n->e.sys);
+    tu_assert_err(ax_system_send(n->e.sys, ax_id_nil(), n->rx_id, T_NOTE, &v, sizeof v),
+                  AX_ECLOSED);
     assert_int_equal(msgt_note_frees, 0);
     msgt_note_release(&v);
-    ne_close(&n);
+    ne_close(n);
 }
 
 /* Same rule for a target on an unknown node: AX_ENOROUTE is a failed send,
@@ -490,18 +540,12 @@ static void nonpod_failed_send_leaves_payload_with_caller(void **state)
 static void nonpod_noroute_send_leaves_payload_with_caller(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
+    note_env *n = ne_open(RX_CHECK);
     msgt_note v;
-    ne_open(&n, RX_CHECK);
     ax_id far = {99, 0, 1};
-    tu_assert_err(note_send(&n, ax_id_nil(), far, &v), AX_ENOROUTE);
-    assert_int_equal(n.dl, 1);
-    if (msgt_note_frees != 0)
-        fail_msg("ax_system_send failed with AX_ENOROUTE but ran the free hook %d time(s) on "
-                 "the caller's payload (the caller still owns it: a double free)",
-                 msgt_note_frees);
+    expect_send_refused(n, far, AX_ENOROUTE, &v);
     msgt_note_release(&v);
-    ne_close(&n);
+    ne_close(n);
 }
 
 /* Every AX_ENOMEM from ax_system_schedule leaves the payload with the
@@ -509,14 +553,13 @@ static void nonpod_noroute_send_leaves_payload_with_caller(void **state)
 static void nonpod_schedule_enomem_leaves_payload_with_caller(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
+    note_env *n = ne_open(RX_CHECK);
     msgt_note v;
-    ne_open(&n, RX_CHECK);
     for (uint64_t k = 1;; k++) {
         v = msgt_note_make(NOTE_TEXT, NOTE_N, NOTE_SEED);
-        n.ta.fail_at = alloc_calls(&n.ta) + k;
-        int rc = ax_system_schedule(n.e.sys, 0, ax_id_nil(), n.rx_id, T_NOTE, &v, sizeof v, NULL);
-        n.ta.fail_at = 0;
+        n->ta.fail_at = alloc_calls(&n->ta) + k;
+        int rc = ax_system_schedule(n->e.sys, 0, ax_id_nil(), n->rx_id, T_NOTE, &v, sizeof v, NULL);
+        n->ta.fail_at = 0;
         if (rc == 0)
             break;
         tu_assert_err(rc, AX_ENOMEM);
@@ -528,48 +571,29 @@ static void nonpod_schedule_enomem_leaves_payload_with_caller(void **state)
         if (k > 10)
             fail_msg("schedule still failing at allocation %lu", (unsigned long)k);
     }
-    tu_drain(n.e.loop, 5000);
-    assert_int_equal(n.rx.got, 1);
+    tu_drain(n->e.loop, 5000);
+    assert_int_equal(n->rx.got, 1);
     assert_int_equal(msgt_note_frees, 1);
-    ne_close(&n);
+    ne_close(n);
 }
 
 static void nonpod_dead_letters_run_hook(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
-    msgt_note v;
-    ne_open(&n, RX_STOP);
-    for (int i = 0; i < 3; i++)
-        tu_ok(note_send(&n, ax_id_nil(), n.rx_id, &v));
-    tu_drain(n.e.loop, 5000);
-    /* One handled (then ax_stop), two left in the mailbox: dead letters. */
-    assert_int_equal(n.rx.got, 1);
-    assert_int_equal(n.dl, 2);
-    assert_int_equal(n.dl_reason, AX_ESTALE);
-    assert_int_equal(msgt_note_frees, 3);
-    assert_int_equal(msgt_user_live, 0);
-    ne_close(&n);
+    note_env *n = ne_open(RX_STOP);
+    stop_after_first(n);
+    expect_dead(n, 1, 2, AX_ESTALE, 3);
+    ne_close(n);
 }
 
 static void nonpod_dropped_at_shutdown(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
-    msgt_note v;
-    ne_open(&n, RX_CHECK);
-    for (int i = 0; i < 4; i++)
-        tu_ok(note_send(&n, ax_id_nil(), n.rx_id, &v));
-    v = msgt_note_make(NOTE_TEXT, NOTE_N, NOTE_SEED);
-    tu_ok(ax_system_schedule(n.e.sys, AX_SEC(3600), ax_id_nil(), n.rx_id, T_NOTE, &v, sizeof v,
-                             NULL));
-    ax_system_shutdown(n.e.sys);
-    assert_int_equal(n.rx.got, 0);
-    assert_int_equal(n.dl, 5);
-    assert_int_equal(n.dl_reason, AX_ECLOSED);
-    assert_int_equal(msgt_note_frees, 5);
-    assert_int_equal(msgt_user_live, 0);
-    ne_close(&n);
+    note_env *n = ne_open(RX_CHECK);
+    queue_for_shutdown(n, n->rx_id, 4);
+    ax_system_shutdown(n->e.sys);
+    expect_dead(n, 0, 5, AX_ECLOSED, 5);
+    ne_close(n);
 }
 
 /* system.h: the dead-letter hook is called "after it was counted.  The
@@ -577,36 +601,29 @@ static void nonpod_dropped_at_shutdown(void **state)
 static void dead_letter_hook_runs_after_release(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
-    msgt_note v;
-    ne_open(&n, RX_STOP);
-    for (int i = 0; i < 3; i++)
-        tu_ok(note_send(&n, ax_id_nil(), n.rx_id, &v));
+    note_env *n = ne_open(RX_STOP);
     /* Handled one (released: 1), then ax_stop: two dead letters, the k-th
      * of which must find 1 + k payloads released. */
-    n.check_order = 1;
-    n.dl_base = 1;
-    tu_drain(n.e.loop, 5000);
-    assert_int_equal(n.dl, 2);
+    n->check_order = 1;
+    n->dl_base = 1;
+    stop_after_first(n);
+    assert_int_equal(n->dl, 2);
     assert_int_equal(msgt_note_frees, 3);
 
     /* Dropped at shutdown: the same order. */
     note_rx rx2 = {RX_CHECK, 0, 0, 0, NULL, {0, 0, 0}};
     ax_id id2;
-    tu_ok(ax_spawn(n.e.sys, note_rx_fn, &rx2, NULL, &id2));
-    for (int i = 0; i < 2; i++)
-        tu_ok(note_send(&n, ax_id_nil(), id2, &v));
-    v = msgt_note_make(NOTE_TEXT, NOTE_N, NOTE_SEED);
-    tu_ok(ax_system_schedule(n.e.sys, AX_SEC(3600), ax_id_nil(), id2, T_NOTE, &v, sizeof v, NULL));
-    n.dl = 0;
-    n.dl_base = 3;
-    ax_system_shutdown(n.e.sys);
-    assert_int_equal(n.dl, 3);
+    tu_ok(ax_spawn(n->e.sys, note_rx_fn, &rx2, NULL, &id2));
+    queue_for_shutdown(n, id2, 2);
+    n->dl = 0;
+    n->dl_base = 3;
+    ax_system_shutdown(n->e.sys);
+    assert_int_equal(n->dl, 3);
     assert_int_equal(msgt_note_frees, 6);
-    if (n.dl_early)
+    if (n->dl_early)
         fail_msg("%lu of 5 dead letters were reported before their payload was released",
-                 (unsigned long)n.dl_early);
-    ne_close(&n);
+                 (unsigned long)n->dl_early);
+    ne_close(n);
 }
 
 typedef struct fwd {
@@ -627,53 +644,50 @@ static void fwd_fn(void *state, ax_ctx *ctx, const ax_msg *msg)
 static void nonpod_forward_moves_to_final_receiver(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
+    note_env *n = ne_open(RX_CHECK);
     msgt_note v;
-    ne_open(&n, RX_CHECK);
-    fwd f = {n.rx_id, 1, 1, -1};
+    fwd f = {n->rx_id, 1, 1, -1};
     ax_id fid;
-    tu_ok(ax_spawn(n.e.sys, fwd_fn, &f, NULL, &fid));
-    ax_id origin = stale_id(&n); /* any id will do as a sender */
-    tu_ok(note_send(&n, origin, fid, &v));
-    tu_drain(n.e.loop, 5000);
+    tu_ok(ax_spawn(n->e.sys, fwd_fn, &f, NULL, &fid));
+    ax_id origin = stale_id(n); /* any id will do as a sender */
+    tu_ok(note_send(n, origin, fid, &v));
+    tu_drain(n->e.loop, 5000);
     tu_ok(f.rc1);
     tu_assert_err(f.rc2, AX_EINVAL);
     assert_int_equal(f.frees_after, 0); /* moved: not released with the forwarder */
-    assert_int_equal(n.rx.got, 1);
-    assert_int_equal(n.rx.bad, 0); /* intact when the final receiver runs */
-    assert_int_equal(n.rx.frees_at_entry, 0);
-    assert_true(ax_id_eq(n.rx.sender, origin)); /* forward keeps the sender */
-    assert_int_equal(msgt_note_frees, 1);       /* once, after the final handler */
+    assert_int_equal(n->rx.got, 1);
+    assert_int_equal(n->rx.bad, 0); /* intact when the final receiver runs */
+    assert_int_equal(n->rx.frees_at_entry, 0);
+    assert_true(ax_id_eq(n->rx.sender, origin)); /* forward keeps the sender */
+    assert_int_equal(msgt_note_frees, 1);        /* once, after the final handler */
 
     /* A forward that fails leaves the message with the forwarder's
      * dispatcher: released once, after the handler. */
-    f.to = stale_id(&n);
-    uint64_t dl = n.dl;
-    tu_ok(note_send(&n, ax_id_nil(), fid, &v));
-    tu_drain(n.e.loop, 5000);
+    f.to = stale_id(n);
+    uint64_t dl = n->dl;
+    send_notes(n, fid, 1);
+    tu_drain(n->e.loop, 5000);
     tu_assert_err(f.rc1, AX_ESTALE);
     tu_assert_err(f.rc2, AX_ESTALE);
     assert_int_equal(f.frees_after, 1);
-    assert_int_equal(n.dl - dl, 2);
+    assert_int_equal(n->dl - dl, 2);
     assert_int_equal(msgt_note_frees, 2);
-    ne_close(&n);
+    ne_close(n);
 }
 
 static void nonpod_handler_takes_ownership(void **state)
 {
     (void)state;
-    static note_env n; /* static: reachable from the teardown after a failure */
-    msgt_note v;
-    ne_open(&n, RX_STEAL);
-    tu_ok(note_send(&n, ax_id_nil(), n.rx_id, &v));
-    tu_drain(n.e.loop, 5000);
-    assert_int_equal(n.rx.got, 1);
+    note_env *n = ne_open(RX_STEAL);
+    send_notes(n, n->rx_id, 1);
+    tu_drain(n->e.loop, 5000);
+    assert_int_equal(n->rx.got, 1);
     assert_int_equal(msgt_note_frees, 1); /* the hook ran, on a NULL text */
-    assert_non_null(n.rx.stolen);
-    assert_string_equal(n.rx.stolen, NOTE_TEXT);
+    assert_non_null(n->rx.stolen);
+    assert_string_equal(n->rx.stolen, NOTE_TEXT);
     assert_int_equal(msgt_user_live, 1); /* only the stolen text is left */
-    msgt_user_free(n.rx.stolen);
-    ne_close(&n);
+    msgt_user_free(n->rx.stolen);
+    ne_close(n);
 }
 
 int main(int argc, char **argv)
