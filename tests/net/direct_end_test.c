@@ -19,11 +19,26 @@
  * the borrowed flag of the current message). */
 #include "direct_util.h"
 
+/* What an actor's on_stop saw; the first member of each test's state, so
+ * one on_stop serves them all. */
+typedef struct stop_note {
+    uint64_t stops;
+    int stop_reason;
+} stop_note;
+
+static void note_stop(void *state, ax_ctx *ctx, int reason)
+{
+    (void)ctx;
+    stop_note *s = state;
+    s->stops++;
+    s->stop_reason = reason;
+}
+
 /* ---- 1. ax_stop in a direct handler ----------------------------------- */
 
 typedef struct stopper {
-    uint64_t n, direct, last, stop_at, stops, after_stop, stop_direct;
-    int stop_reason;
+    stop_note end; /* first: note_stop */
+    uint64_t n, direct, last, stop_at, after_stop, stop_direct;
     int rc, stopped;
 } stopper;
 
@@ -46,14 +61,6 @@ static void stop_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
     }
 }
 
-static void stop_on_stop(void *state, ax_ctx *ctx, int reason)
-{
-    (void)ctx;
-    stopper *s = state;
-    s->stops++;
-    s->stop_reason = reason;
-}
-
 static void test_direct_stop(void **state)
 {
     (void)state;
@@ -65,7 +72,7 @@ static void test_direct_stop(void **state)
     s.stop_at = 5;
     ax_spawn_options so;
     memset(&so, 0, sizeof so);
-    so.on_stop = stop_on_stop;
+    so.on_stop = note_stop;
     ax_id sid;
     tu_ok(ax_spawn(p.a, stop_recv, &s, &so, &sid));
     nt_sink w;
@@ -90,8 +97,8 @@ static void test_direct_stop(void **state)
     assert_int_equal(s.stop_direct, 1); /* the stop came from a direct run */
     assert_int_equal(s.direct, s.stop_at - 1);
     /* Ended once, normally; the local watcher heard of it. */
-    assert_int_equal(s.stops, 1);
-    assert_int_equal(s.stop_reason, AX_REASON_NORMAL);
+    assert_int_equal(s.end.stops, 1);
+    assert_int_equal(s.end.stop_reason, AX_REASON_NORMAL);
     assert_int_equal(w.downs, 1);
     assert_int_equal(w.last_down.reason, AX_REASON_NORMAL);
     assert_int_equal(w.last_down.who.index, sid.index);
@@ -124,9 +131,10 @@ static void test_direct_stop(void **state)
 /* ---- 2. ax_system_shutdown in a direct handler ------------------------ */
 
 typedef struct shutter {
-    uint64_t n, after, stops, shut_at, shut_direct;
+    stop_note end; /* first: note_stop */
+    uint64_t n, after, shut_at, shut_direct;
     ax_id other; /* if set, the handler mails it (and itself) before the shutdown */
-    int stop_reason, requested, rc;
+    int requested, rc;
 } shutter;
 
 static void shut_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
@@ -150,14 +158,6 @@ static void shut_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
     }
 }
 
-static void shut_on_stop(void *state, ax_ctx *ctx, int reason)
-{
-    (void)ctx;
-    shutter *s = state;
-    s->stops++;
-    s->stop_reason = reason;
-}
-
 static int a_down_seen_by_b(void *arg)
 {
     return !nt_node_up(((nt_pair *)arg)->b, 1);
@@ -178,18 +178,18 @@ static void shutdown_case(int with_mail)
         s.other = nt_spawn_sink(p.a, &other);
     ax_spawn_options so;
     memset(&so, 0, sizeof so);
-    so.on_stop = shut_on_stop;
+    so.on_stop = note_stop;
     ax_id rid;
     tu_ok(ax_spawn(p.a, shut_recv, &s, &so, &rid));
     const uint64_t N = 200;
     send_range(p.b, ax_id_nil(), remote(rid, 1), NT_MSG_SEQ, 1, 1);
     assert_true(wait_for(&p, &s.n, 1));
     send_range(p.b, ax_id_nil(), remote(rid, 1), NT_MSG_SEQ, 2, N);
-    assert_true(wait_for(&p, &s.stops, 1));
+    assert_true(wait_for(&p, &s.end.stops, 1));
     assert_int_equal(s.shut_direct, 1);
     tu_ok(s.rc);
-    assert_int_equal(s.stops, 1);
-    assert_int_equal(s.stop_reason, AX_REASON_SHUTDOWN);
+    assert_int_equal(s.end.stops, 1);
+    assert_int_equal(s.end.stop_reason, AX_REASON_SHUTDOWN);
     assert_int_equal(ax_actor_count(p.a), 0);
     assert_int_equal(dl.estale, 0);
     /* The system has ended: sends and spawns are refused. */
@@ -250,14 +250,14 @@ static void test_shutdown_local_control(void **state)
     s.other = nt_spawn_sink(e.sys, &other);
     ax_spawn_options so;
     memset(&so, 0, sizeof so);
-    so.on_stop = shut_on_stop;
+    so.on_stop = note_stop;
     ax_id rid;
     tu_ok(ax_spawn(e.sys, shut_recv, &s, &so, &rid));
     send_range(e.sys, ax_id_nil(), rid, NT_MSG_SEQ, 1, 10);
     tu_drain(e.loop, 1000);
     assert_int_equal(s.n, s.shut_at);
     assert_int_equal(s.after, 0);
-    assert_int_equal(s.stops, 1);
+    assert_int_equal(s.end.stops, 1);
     assert_int_equal(other.n, 0);
     assert_int_equal(ax_actor_count(e.sys), 0);
     nt_sink_free(&other);
