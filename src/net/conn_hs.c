@@ -35,9 +35,8 @@ static int hs_append(axn_conn *c, const void *p, size_t len)
 static int hs_frame(axn_conn *c, uint32_t type, const void *payload, size_t len)
 {
     char hdr[AXN_HDR];
-    ax_id from = {c->net->node, 0, 0};
-    ax_id to = {c->link ? c->link->node : 0, 0, 0};
-    axn_hdr_put(hdr, (uint32_t)len, type, from, to);
+    const ax_id none = {0, 0, 0};
+    axn_hdr_put(hdr, (uint32_t)len, type, none, none);
     int rc = hs_append(c, hdr, sizeof hdr);
     if (rc == 0 && len)
         rc = hs_append(c, payload, len);
@@ -357,14 +356,14 @@ int axn_hs_input(axn_conn *c)
         return refuse(c, (axn_why)-fl, "bad handshake frame (type 0x%x, %u bytes)", h.type,
                       h.size);
     if (fl == 0) {
-        if (avail >= AXN_HDR && axn_conn_room(c, AXN_HDR + (size_t)h.size - avail) != 0) {
+        if (avail >= AXN_HDR && axn_conn_room(c, h.len + (size_t)h.size - avail) != 0) {
             axn_conn_close(c, AXN_WHY_IO, AX_LOG_ERROR, "out of memory");
             return -1;
         }
         return 0;
     }
     c->ib_pos += (size_t)fl;
-    const char *payload = p + AXN_HDR;
+    const char *payload = p + h.len;
     switch (h.type) {
     case AXN_T_HELLO:
         return on_hello(c, payload, h.size);

@@ -135,11 +135,6 @@ static AXI_NOINLINE void deliver_slow(axn_link *l, ax_system *s, ax_id to, axi_m
  * (the input loop's fast path handles the remembered plain type). */
 static AXI_NOINLINE int deliver(axn_link *l, ax_system *s, const axn_hdr *h, const char *p)
 {
-    axn_net *n = l->net;
-    /* The recipient must live here: frames are only sent to a node's own
-     * actors (there is no routing through a node). */
-    if (AXI_UNLIKELY(h->to.node != n->node && h->to.node != 0))
-        return undeliverable(l, h, AX_ENOROUTE);
     const axi_type_slot *t = s->types.cache;
     if (t->id != h->type) {
         t = rx_type(l, s, h);
@@ -194,19 +189,32 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
     const int early = n->rx_size <= AXN_EARLY_MAX_SIZE;
     while (len - pos >= AXN_HDR) {
         const char *p = ib + pos;
-        /* Size and type as locals: the full header (whose address the
-         * general path takes) is read only off the fast path. */
-        const uint32_t size = axn_get32(p);
+        /* The size word as a local: the full header (whose address the
+         * general path takes) is read only off the fast path.  Flags make
+         * it larger than any allowed size (max <= AXN_SIZE_MASK). */
+        const uint32_t w = axn_get32(p);
+        uint32_t size = w;
+        size_t hl = AXN_HDR;
         axn_hdr h;
-        if (AXI_UNLIKELY(size > max)) {
-            axn_hdr_get(p, &h);
-            axn_conn_close(c, AXN_WHY_OVERSIZE, AX_LOG_WARN,
-                           "frame of %u bytes above the maximum %u (type 0x%x)", h.size, max,
-                           h.type);
-            rc = -1;
-            break;
+        if (AXI_UNLIKELY(w > max)) {
+            size = w & AXN_SIZE_MASK;
+            if (size > max) {
+                axn_conn_close(c, AXN_WHY_OVERSIZE, AX_LOG_WARN,
+                               "frame of %u bytes above the maximum %u (type 0x%x)", size, max,
+                               axn_get32(p + 4));
+                rc = -1;
+                break;
+            }
+            if (w & AXN_F_RESERVED) {
+                axn_conn_close(c, AXN_WHY_MALFORMED, AX_LOG_WARN,
+                               "frame with reserved flags 0x%x (type 0x%x)", w & ~AXN_SIZE_MASK,
+                               axn_get32(p + 4));
+                rc = -1;
+                break;
+            }
+            hl = AXN_HDR_MAX; /* AXN_F_NODE */
         }
-        size_t fl = AXN_HDR + (size_t)size;
+        size_t fl = hl + (size_t)size;
         if (len - pos < fl) {
             c->ib_pos = pos;
             if (axn_conn_room(c, fl - (len - pos)) != 0) {
@@ -226,15 +234,16 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
         rx += fl;
         /* The fast path: the remembered plain, fixed-size type (never a
          * control type, never type 0: rx_size starts at a size no frame
-         * has) for a local actor.  Everything else - and every failure -
-         * takes the general path below. */
-        uint32_t tnode = axn_get32(p + 20);
-        if (AXI_LIKELY(type == n->rx_type && size == n->rx_size &&
-                       (tnode == 0 || tnode == n->node))) {
+         * has) from a sender on the peer's node (no flags: w is the
+         * size).  Everything else - and every failure - takes the general
+         * path below. */
+        if (AXI_LIKELY(type == n->rx_type && w == n->rx_size)) {
             to_ack += fl;
-            ax_id to = {0, axn_get32(p + 24), axn_get32(p + 28)};
+            ax_id to = {0, axn_get32(p + 8), axn_get32(p + 12)};
             axi_actor *a = axi_actor_lookup(s, to);
             const char *data = p + AXN_HDR;
+            const uint32_t fc = axn_get32(p + 20);
+            const ax_id from = {fc ? l->node : 0, axn_get32(p + 16), fc};
             /* An idle plain actor (or behaviour actor with a synchronous
              * handler for the type): its handler runs now, on the payload
              * where it lies (if aligned for the type), with no node, no
@@ -246,7 +255,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
                 b.view.type = type;
                 b.view.size = size;
                 b.view.data = (void *)data;
-                b.sender = axn_get_id(p + 8);
+                b.sender = from;
                 b.flags = AXI_MF_BORROWED;
                 direct++;
                 if (AXI_UNLIKELY(axi_run_now(s, a, &b) != 0)) {
@@ -273,6 +282,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             axi_msg *m = axi_msg_alloc(&s->pool, size, n->rx_cls);
             if (AXI_UNLIKELY(m == NULL)) {
                 axn_hdr_get(p, &h);
+                h.from = from;
                 undeliverable(l, &h, AX_ENOMEM);
                 continue;
             }
@@ -280,7 +290,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
              * has no flags either. */
             m->view.type = type;
             m->view.size = size;
-            m->sender = axn_get_id(p + 8);
+            m->sender = from;
             axi_copy_payload(axi_msg_payload(m), data, size);
             if (AXI_LIKELY(axi_deliver_local_fast(s, to, m) == 0))
                 continue;
@@ -292,6 +302,13 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             continue;
         }
         axn_hdr_get(p, &h);
+        if (hl == AXN_HDR_MAX && h.from.node == 0) {
+            protocol_error(l, &h, "frame naming node 0 as its sender's");
+            rc = -1;
+            break;
+        }
+        if (h.from.node == 0 && h.from.cookie != 0)
+            h.from.node = l->node; /* a sender on the peer's node */
         if (AXI_UNLIKELY(h.type == AX_MSG_DOWN || axn_is_control(h.type) || h.type == 0)) {
             c->ib_pos = pos;
             l->rx += rx;
@@ -300,7 +317,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
              * each other's acks forever); everything else is. */
             if (h.type != AXN_T_ACK)
                 to_ack += fl;
-            if (h.type == 0 || control(l, &h, p + AXN_HDR) != 0 || c->state == AXN_C_CLOSED) {
+            if (h.type == 0 || control(l, &h, p + hl) != 0 || c->state == AXN_C_CLOSED) {
                 if (h.type == 0)
                     protocol_error(l, &h, "frame of type 0");
                 rc = -1;
@@ -309,7 +326,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             continue;
         }
         to_ack += fl;
-        deliver(l, s, &h, p + AXN_HDR);
+        deliver(l, s, &h, p + hl);
         if (AXI_UNLIKELY(c->state == AXN_C_CLOSED)) {
             rc = -1; /* a dead-letter hook closed it */
             break;

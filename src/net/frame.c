@@ -54,12 +54,20 @@ long axn_frame_scan(const void *p, size_t avail, uint32_t max_payload, axn_hdr *
 {
     if (avail < AXN_HDR)
         return 0;
+    const uint32_t w = axn_get32(p);
+    const size_t hl = w & AXN_F_NODE ? AXN_HDR_MAX : AXN_HDR;
+    if (avail < hl) {
+        h->size = w & AXN_SIZE_MASK; /* for the caller's buffer sizing */
+        h->type = axn_get32((const char *)p + 4);
+        h->len = (uint32_t)hl;
+        return (w & AXN_SIZE_MASK) > max_payload ? -(long)AXN_WHY_OVERSIZE : 0;
+    }
     axn_hdr_get(p, h);
     if (h->size > max_payload)
         return -(long)AXN_WHY_OVERSIZE;
-    if (h->type == 0)
+    if (h->type == 0 || (w & AXN_F_RESERVED) || ((w & AXN_F_NODE) && h->from.node == 0))
         return -(long)AXN_WHY_MALFORMED;
-    size_t need = (size_t)AXN_HDR + h->size;
+    size_t need = hl + h->size;
     return avail >= need ? (long)need : 0;
 }
 

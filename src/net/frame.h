@@ -39,10 +39,12 @@ axn_why axn_preamble_check(const void *p, uint32_t *version);
 /* ---- framing ---------------------------------------------------------- */
 
 /* Look at the frame starting at p with `avail` bytes buffered.
- * Returns the whole frame's length (AXN_HDR + size) when it is complete,
+ * Returns the whole frame's length (header + size) when it is complete,
  * 0 when more bytes are needed, or -(axn_why) for a frame that can never
- * be valid: a payload above max_payload (OVERSIZE), type 0 (MALFORMED).
- * *h receives the header whenever AXN_HDR bytes are there. */
+ * be valid: a payload above max_payload (OVERSIZE); type 0, a reserved
+ * flag, or a sender's node of 0 (MALFORMED).  *h receives size, type and
+ * len whenever AXN_HDR bytes are there, the whole header once it is
+ * complete. */
 long axn_frame_scan(const void *p, size_t avail, uint32_t max_payload, axn_hdr *h);
 
 /* ---- control payloads -------------------------------------------------- */

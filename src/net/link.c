@@ -116,7 +116,9 @@ void axn_link_dirty(axn_link *l)
 int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const void *payload,
                      size_t size)
 {
-    size_t len = AXN_HDR + size;
+    if (from.node == l->net->node)
+        from.node = 0; /* the wire's "this node" */
+    size_t len = axn_hdr_len(from) + size;
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;
         return AX_ELINKFULL;
@@ -124,9 +126,9 @@ int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const voi
     char *p = axn_outq_reserve(l->net, &l->q, len);
     if (!p)
         return AX_ENOMEM;
-    axn_hdr_put(p, (uint32_t)size, type, from, to);
+    size_t hl = axn_hdr_put(p, (uint32_t)size, type, from, to);
     if (size)
-        memcpy(p + AXN_HDR, payload, size);
+        memcpy(p + hl, payload, size);
     axn_outq_commit(&l->q, len);
     l->st.frames_out++;
     axn_link_dirty(l);
@@ -153,11 +155,14 @@ static void lost_frame(void *arg, const axn_hdr *h, int written)
     axn_net *n = lc->l->net;
     if (axn_is_control(h->type))
         return;
-    ax_id from = h->from;
+    /* A frame of our queue: its sender is local unless it names a node,
+     * its recipient lives on the link's node. */
+    ax_id from = h->from, to = h->to;
     if (from.node == n->node)
         from.node = 0;
+    to.node = lc->l->node;
     lc->count++;
-    axi_dead_letter(n->sys, from, h->to, h->type, lc->reason);
+    axi_dead_letter(n->sys, from, to, h->type, lc->reason);
 }
 
 uint64_t axn_link_drop_queue(axn_link *l, int reason)

@@ -150,7 +150,8 @@ static AXI_NOINLINE int put_special(axn_net *n, axn_link *l, ax_id to, axi_msg *
         return (int)need;
     if ((uint64_t)need > l->max_payload)
         return AX_EMSGSIZE;
-    size_t len = AXN_HDR + (size_t)need;
+    const size_t hl = axn_hdr_len(from);
+    size_t len = hl + (size_t)need;
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;
         return AX_ELINKFULL;
@@ -158,7 +159,7 @@ static AXI_NOINLINE int put_special(axn_net *n, axn_link *l, ax_id to, axi_msg *
     char *p = axn_outq_reserve(n, &l->q, len);
     if (!p)
         return AX_ENOMEM;
-    long got = ax_msg_encode(s, type, m->view.data, m->view.size, p + AXN_HDR, (size_t)need);
+    long got = ax_msg_encode(s, type, m->view.data, m->view.size, p + hl, (size_t)need);
     if (got != need)
         return got < 0 ? (int)got : AX_EINVAL;
     axn_hdr_put(p, (uint32_t)need, type, from, to);
@@ -183,10 +184,11 @@ static int travels_plain(axn_net *n, uint32_t type)
     return 1;
 }
 
-static inline ax_id global_from(const axn_net *n, ax_id from)
+/* The sender as the wire names it: node 0 for this node (axn_hdr_put). */
+static inline ax_id wire_from(const axn_net *n, ax_id from)
 {
-    if (from.node == 0 && from.cookie != 0)
-        from.node = n->node;
+    if (from.node == n->node)
+        from.node = 0;
     return from;
 }
 
@@ -201,7 +203,7 @@ static int route_general(axn_net *n, ax_id to, axi_msg *m)
         if (!l)
             return AX_ENOROUTE;
     }
-    ax_id from = global_from(n, m->sender);
+    ax_id from = wire_from(n, m->sender);
     int rc;
     if (!travels_plain(n, m->view.type)) {
         rc = put_special(n, l, to, m, from);
@@ -241,7 +243,7 @@ int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *
         return 1;
     if (size > l->max_payload)
         return AX_EMSGSIZE;
-    return axn_link_put_raw(l, type, global_from(n, from), to, data, size);
+    return axn_link_put_raw(l, type, wire_from(n, from), to, data, size);
 }
 
 int axn_route(void *arg, ax_id to, axi_msg *m)
@@ -252,8 +254,9 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     const size_t len = AXN_HDR + (size_t)size;
     /* The hot case in one test each: the last node (cache_link is set
      * whenever cache_node is, and node 0 never routes), the last plain
-     * type, room in the queue's bound and in its tail block. */
-    if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type))
+     * type, a sender on this node (or none), room in the queue's bound
+     * and in its tail block. */
+    if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type || m->sender.node != 0))
         return route_slow(n, to, m);
     axn_block *t = l->q.tail;
     if (AXI_UNLIKELY(size > l->max_payload || l->q.bytes + len > l->max_buffer || !t ||
@@ -262,7 +265,7 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     char *p = t->data + t->len;
     /* Where the next frame will go: fetch it for writing now. */
     __builtin_prefetch(p + len + 128, 1);
-    axn_hdr_put(p, size, type, global_from(n, m->sender), to);
+    axn_hdr_put(p, size, type, m->sender, to);
     axi_copy_payload(p + AXN_HDR, m->view.data, size);
     axn_outq_commit(&l->q, len);
     l->st.frames_out++;

@@ -190,7 +190,7 @@ static void drop_head(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg, int w
 {
     axn_block *b = q->head;
     const char *p = b->data + q->head_off;
-    uint32_t len = AXN_HDR + axn_get32(p);
+    uint32_t len = (uint32_t)axn_frame_len(p);
     if (fn) {
         axn_hdr h;
         axn_hdr_get(p, &h);
@@ -209,7 +209,7 @@ uint64_t axn_outq_drop_written(axn_net *n, axn_outq *q, axn_frame_fn fn, void *a
     uint64_t dropped = 0;
     while (q->bytes > 0 && q->written > q->confirmed) {
         const char *p = q->head->data + q->head_off;
-        uint32_t len = AXN_HDR + axn_get32(p);
+        uint32_t len = (uint32_t)axn_frame_len(p);
         if (q->confirmed + len > q->written)
             break; /* partly written: it will be sent again whole */
         drop_head(n, q, fn, arg, 1);
@@ -228,7 +228,7 @@ void axn_outq_drop_all(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg)
     while (b) {
         while (off < b->len) {
             const char *p = b->data + off;
-            uint32_t len = AXN_HDR + axn_get32(p);
+            uint32_t len = (uint32_t)axn_frame_len(p);
             pos += len;
             if (fn) {
                 axn_hdr h;

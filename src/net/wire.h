@@ -3,9 +3,15 @@
  *
  * A connection starts with an 8-byte preamble from each side:
  *     "AXON" | u16 protocol version | u16 zero
- * then carries frames, each a 32-byte header and `size` payload bytes:
- *     u32 size | u32 type | u32 from.node | u32 from.index | u32 from.cookie
- *              | u32 to.node | u32 to.index | u32 to.cookie
+ * then carries frames, each a 24-byte header (28 with the sender's node)
+ * and `size` payload bytes:
+ *     u32 size|flags | u32 type | u32 to.index | u32 to.cookie
+ *                    | u32 from.index | u32 from.cookie [| u32 from.node]
+ * The recipient lives on the receiving node (frames are never routed
+ * through a node), so its node is not sent.  The sender's node is sent
+ * only when it is not the sending node (AXN_F_NODE: a forward keeps the
+ * original sender, who may live on a third node or on the receiver);
+ * without it, a sender with a nonzero cookie lives on the sending node.
  * All integers are little-endian on every host.  Payloads of user types are
  * the type's encoding (its serialize hook, or its bytes).  Control frames
  * use ids in axon's reserved range; their payloads are encoded below
@@ -20,9 +26,15 @@
 #include "axon/common.h"
 #include "axon/msg.h"
 
-#define AXN_PROTO_VERSION 1u
+#define AXN_PROTO_VERSION 2u
 #define AXN_PREAMBLE_LEN 8u
-#define AXN_HDR 32u
+#define AXN_HDR 24u     /* header without the sender's node */
+#define AXN_HDR_MAX 28u /* with it */
+/* The size word: the payload size in the low 30 bits (the largest frame,
+ * AX_MSG_MAX_SIZE, needs 25), flags above. */
+#define AXN_SIZE_MASK 0x3FFFFFFFu
+#define AXN_F_NODE 0x80000000u     /* the sender's node follows the header */
+#define AXN_F_RESERVED 0x40000000u /* must be 0 */
 /* Longest name in a name query (AX_NAME_MAX of system.h). */
 #define AXN_NAME_MAX 255u
 
@@ -107,37 +119,75 @@ static inline ax_id axn_get_id(const void *p)
     return id;
 }
 
-/* A decoded frame header. */
+/* A decoded frame header.  to.node is 0 (the receiving node); from.node
+ * is 0 unless the frame carries it (AXN_F_NODE): the link layer puts the
+ * sending node there for a sender with a cookie. */
 typedef struct axn_hdr {
     uint32_t size;
     uint32_t type;
+    uint32_t len; /* of the header: AXN_HDR or AXN_HDR_MAX */
     ax_id from;
     ax_id to;
 } axn_hdr;
 
-static inline void axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id from, ax_id to)
+/* Write a frame header at p; returns its length (AXN_HDR, or AXN_HDR_MAX
+ * when from.node is not 0).  The caller passes from.node = 0 for a sender
+ * on this (the sending) node, or no sender; to.node is not written.
+ * size <= AXN_SIZE_MASK. */
+static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id from, ax_id to)
 {
     char *b = p;
+    const uint32_t w = from.node ? size | AXN_F_NODE : size;
 #if AXN_LE_HOST
-    /* Size and type as one store: built field by field, GCC packs the
-     * eight words with vector shuffles (twenty instructions a frame). */
-    const uint64_t st = (uint64_t)type << 32 | size;
+    /* Word pairs as single stores: built field by field, GCC packs the
+     * words with vector shuffles (twenty instructions a frame). */
+    const uint64_t st = (uint64_t)type << 32 | w;
     memcpy(b, &st, 8);
+    memcpy(b + 8, (const char *)&to + offsetof(ax_id, index), 8);
+    memcpy(b + 16, (const char *)&from + offsetof(ax_id, index), 8);
 #else
-    axn_put32(b, size);
+    axn_put32(b, w);
     axn_put32(b + 4, type);
+    axn_put32(b + 8, to.index);
+    axn_put32(b + 12, to.cookie);
+    axn_put32(b + 16, from.index);
+    axn_put32(b + 20, from.cookie);
 #endif
-    axn_put_id(b + 8, from);
-    axn_put_id(b + 20, to);
+    if (!from.node)
+        return AXN_HDR;
+    axn_put32(b + 24, from.node);
+    return AXN_HDR_MAX;
 }
 
+/* The header length a sender needs (see axn_hdr_put). */
+static inline size_t axn_hdr_len(ax_id from)
+{
+    return from.node ? AXN_HDR_MAX : AXN_HDR;
+}
+
+/* The whole length of a well-formed frame (one this process wrote) from
+ * its size word. */
+static inline size_t axn_frame_len(const void *p)
+{
+    const uint32_t w = axn_get32(p);
+    return (w & AXN_F_NODE ? AXN_HDR_MAX : AXN_HDR) + (w & AXN_SIZE_MASK);
+}
+
+/* Decode a header whose AXN_HDR bytes, and its node word if AXN_F_NODE
+ * is set, are readable.  No checks: see axn_frame_scan. */
 static inline void axn_hdr_get(const void *p, axn_hdr *h)
 {
     const char *b = p;
-    h->size = axn_get32(b);
+    const uint32_t w = axn_get32(b);
+    h->size = w & AXN_SIZE_MASK;
     h->type = axn_get32(b + 4);
-    h->from = axn_get_id(b + 8);
-    h->to = axn_get_id(b + 20);
+    h->to.node = 0;
+    h->to.index = axn_get32(b + 8);
+    h->to.cookie = axn_get32(b + 12);
+    h->from.index = axn_get32(b + 16);
+    h->from.cookie = axn_get32(b + 20);
+    h->from.node = w & AXN_F_NODE ? axn_get32(b + 24) : 0;
+    h->len = w & AXN_F_NODE ? AXN_HDR_MAX : AXN_HDR;
 }
 
 #endif /* AXN_WIRE_H */

@@ -64,7 +64,7 @@ static void hello_prefix(uint8_t *out, size_t *len, uint32_t node)
     h.max_frame = 1u << 20;
     h.flags = AXN_HF_DIALER;
     h.ack_window = 4096;
-    ax_id from = {node, 0, 0}, to = {1, 0, 0};
+    ax_id from = {0, 0, 0}, to = {0, 0, 0};
     axn_hdr_put(out + AXN_PREAMBLE_LEN, AXN_HELLO_FIXED, AXN_T_HELLO, from, to);
     axn_hello_put(out + AXN_PREAMBLE_LEN + AXN_HDR, &h, NULL);
     *len = AXN_PREAMBLE_LEN + AXN_HDR + AXN_HELLO_FIXED;
@@ -174,13 +174,21 @@ int fuzz_run(int mode, const uint8_t *data, size_t size)
 
 /* ---- seeds ------------------------------------------------------------- */
 
+static size_t frame_from(uint8_t *out, uint32_t type, ax_id from, ax_id to, const void *payload,
+                         uint32_t len)
+{
+    size_t hl = axn_hdr_put(out, len, type, from, to);
+    if (len)
+        memcpy(out + hl, payload, len);
+    return hl + len;
+}
+
+/* A frame from an actor on the peer (node 2: the sender's node is not
+ * sent). */
 static size_t frame(uint8_t *out, uint32_t type, ax_id to, const void *payload, uint32_t len)
 {
-    ax_id from = {2, 0, 1};
-    axn_hdr_put(out, len, type, from, to);
-    if (len)
-        memcpy(out + AXN_HDR, payload, len);
-    return AXN_HDR + len;
+    ax_id from = {0, 0, 1};
+    return frame_from(out, type, from, to, payload, len);
 }
 
 void fuzz_seeds(int mode, fuzz_seed_fn fn, void *arg)
@@ -196,6 +204,9 @@ void fuzz_seeds(int mode, fuzz_seed_fn fn, void *arg)
         k += frame(buf + k, T_HOOK, a0, "\x01xyz", 4);
         k += frame(buf + k, T_POD, stale, p8, 8);
         k += frame(buf + k, 999, a0, p8, 8);
+        ax_id far = {3, 4, 5}; /* a sender on a third node (forwarded) */
+        k += frame_from(buf + k, T_POD, far, a0, p8, 8);
+        k += frame_from(buf + k, T_VAR, far, a1, "far", 3);
         fn(arg, buf, k);
         k = 0;
         uint8_t ack[8];
@@ -235,7 +246,7 @@ void fuzz_seeds(int mode, fuzz_seed_fn fn, void *arg)
         /* HELLO, then an AUTH of the right shape (wrong MAC). */
         uint8_t mac[AXN_MAC_LEN];
         memset(mac, 7, sizeof mac);
-        ax_id f = {2, 0, 0}, t = {1, 0, 0};
+        ax_id f = {0, 0, 0}, t = {0, 0, 0};
         axn_hdr_put(buf + k, AXN_MAC_LEN, AXN_T_AUTH, f, t);
         memcpy(buf + k + AXN_HDR, mac, sizeof mac);
         fn(arg, buf, k + AXN_HDR + AXN_MAC_LEN);

@@ -105,15 +105,15 @@ static int raw_handshake(const char *addr, uint32_t me, const char *secret, int 
     tu_ok(axn_random(h.nonce, sizeof h.nonce));
     char out[AXN_PREAMBLE_LEN + AXN_HDR + AXN_HELLO_FIXED];
     memcpy(out, pre, sizeof pre);
-    ax_id from = {me, 0, 0}, to = {2, 0, 0};
+    ax_id from = {0, 0, 0}, to = {0, 0, 0};
     axn_hdr_put(out + AXN_PREAMBLE_LEN, AXN_HELLO_FIXED, AXN_T_HELLO, from, to);
     axn_hello_put(out + AXN_PREAMBLE_LEN + AXN_HDR, &h, NULL);
     put_all(fd, out, sizeof out);
     if (version != AXN_PROTO_VERSION)
         return fd;
-    char in[AXN_PREAMBLE_LEN + AXN_HDR];
-    if (read_exact(fd, in, sizeof in) != sizeof in)
-        return fd;
+    char in[AXN_PREAMBLE_LEN + AXN_HDR_MAX] = {0};
+    if (read_exact(fd, in, AXN_PREAMBLE_LEN + AXN_HDR) != AXN_PREAMBLE_LEN + AXN_HDR)
+        return fd; /* handshake frames never carry a node */
     axn_hdr hh;
     axn_hdr_get(in + AXN_PREAMBLE_LEN, &hh);
     if (hh.type != AXN_T_HELLO || hh.size > 1u << 20)
@@ -164,21 +164,34 @@ static void test_bad_input(void **state)
         expect_closed(raw_handshake(c2.addr, 2, SECRET, AXN_PROTO_VERSION));
         /* 5. Authenticated, then a truncated frame (then EOF). */
         fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
-        char fr[AXN_HDR + 10];
-        ax_id from = {9, 0, 0}, to = {2, 0, 1};
+        char fr[AXN_HDR_MAX + 10];
+        ax_id from = {0, 0, 0}, to = {0, 0, 1};
         axn_hdr_put(fr, 100, MP_SEQ, from, to);
         put_all(fd, fr, sizeof fr);
         shutdown(fd, SHUT_WR);
         expect_closed(fd);
         /* 6. An oversized frame. */
         fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
-        axn_hdr_put(fr, 0x7FFFFFFFu, MP_SEQ, from, to);
+        axn_hdr_put(fr, AXN_SIZE_MASK, MP_SEQ, from, to);
         put_all(fd, fr, AXN_HDR);
         expect_closed(fd);
         /* 7. A malformed frame (type 0). */
         fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
         axn_hdr_put(fr, 0, 0, from, to);
         put_all(fd, fr, AXN_HDR);
+        expect_closed(fd);
+        /* 7b. A reserved flag in the size word. */
+        fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
+        axn_hdr_put(fr, 0, MP_SEQ, from, to);
+        axn_put32(fr, AXN_F_RESERVED);
+        put_all(fd, fr, AXN_HDR);
+        expect_closed(fd);
+        /* 7c. A sender's node of 0 where a node is flagged. */
+        fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
+        ax_id far = {5, 1, 1};
+        axn_hdr_put(fr, 0, MP_SEQ, far, to);
+        axn_put32(fr + AXN_HDR, 0);
+        put_all(fd, fr, AXN_HDR_MAX);
         expect_closed(fd);
         /* 8. An unknown message type: a dead letter, not a closed link. */
         fd = raw_handshake(c2.addr, 9, SECRET, AXN_PROTO_VERSION);
@@ -218,7 +231,7 @@ static void test_bad_input(void **state)
     if (plain) {
         assert_int_equal(refusals, 3); /* garbage, version, conflict */
         assert_int_equal(auth, 1);
-        assert_int_equal(bad, 3);      /* truncated, oversized, malformed */
+        assert_int_equal(bad, 5);      /* truncated, oversized, 3 malformed */
         /* the unknown type and the forged completion */
         assert_true(after.undeliverable_in - before.undeliverable_in >= 2);
     } else {

@@ -26,22 +26,39 @@ static void test_le_bytes(void **state)
 static void test_header(void **state)
 {
     (void)state;
-    unsigned char b[AXN_HDR];
-    ax_id from = {1, 2, 3}, to = {4, 5, 6};
-    axn_hdr_put(b, 1000, 0x42, from, to);
+    unsigned char b[AXN_HDR_MAX];
+    /* A sender on the sending node: 24 bytes, no node words. */
+    ax_id from = {0, 2, 3}, to = {4, 5, 6};
+    assert_int_equal(axn_hdr_put(b, 1000, 0x42, from, to), AXN_HDR);
     /* The documented layout. */
     assert_int_equal(axn_get32(b), 1000);
     assert_int_equal(axn_get32(b + 4), 0x42);
-    assert_int_equal(axn_get32(b + 8), 1);
-    assert_int_equal(axn_get32(b + 16), 3);
-    assert_int_equal(axn_get32(b + 20), 4);
-    assert_int_equal(axn_get32(b + 28), 6);
+    assert_int_equal(axn_get32(b + 8), 5);
+    assert_int_equal(axn_get32(b + 12), 6);
+    assert_int_equal(axn_get32(b + 16), 2);
+    assert_int_equal(axn_get32(b + 20), 3);
+    assert_int_equal(axn_frame_len(b), AXN_HDR + 1000);
     axn_hdr h;
     axn_hdr_get(b, &h);
     assert_int_equal(h.size, 1000);
     assert_int_equal(h.type, 0x42);
+    assert_int_equal(h.len, AXN_HDR);
+    ax_id to_here = {0, 5, 6};
     assert_true(ax_id_eq(h.from, from));
-    assert_true(ax_id_eq(h.to, to));
+    assert_true(ax_id_eq(h.to, to_here)); /* the recipient's node is not sent */
+    /* A sender on another node: flagged, its node after the header. */
+    ax_id far = {7, 8, 9};
+    assert_int_equal(axn_hdr_len(far), AXN_HDR_MAX);
+    assert_int_equal(axn_hdr_put(b, 1000, 0x42, far, to), AXN_HDR_MAX);
+    assert_int_equal(axn_get32(b), 1000 | AXN_F_NODE);
+    assert_int_equal(axn_get32(b + 16), 8);
+    assert_int_equal(axn_get32(b + 20), 9);
+    assert_int_equal(axn_get32(b + 24), 7);
+    assert_int_equal(axn_frame_len(b), AXN_HDR_MAX + 1000);
+    axn_hdr_get(b, &h);
+    assert_int_equal(h.size, 1000);
+    assert_int_equal(h.len, AXN_HDR_MAX);
+    assert_true(ax_id_eq(h.from, far));
 }
 
 static void test_preamble(void **state)
@@ -65,19 +82,34 @@ static void test_preamble(void **state)
 static void test_scan(void **state)
 {
     (void)state;
-    unsigned char b[AXN_HDR + 10];
+    unsigned char b[AXN_HDR_MAX + 10];
     ax_id z = {0, 0, 0};
     axn_hdr_put(b, 10, 5, z, z);
     axn_hdr h;
     assert_int_equal(axn_frame_scan(b, 10, 100, &h), 0);          /* no header yet */
     assert_int_equal(axn_frame_scan(b, AXN_HDR + 9, 100, &h), 0); /* truncated */
-    assert_int_equal(axn_frame_scan(b, sizeof b, 100, &h), AXN_HDR + 10);
-    assert_int_equal(axn_frame_scan(b, sizeof b, 9, &h), -(long)AXN_WHY_OVERSIZE);
+    assert_int_equal(axn_frame_scan(b, AXN_HDR + 10, 100, &h), AXN_HDR + 10);
+    assert_int_equal(axn_frame_scan(b, AXN_HDR + 10, 9, &h), -(long)AXN_WHY_OVERSIZE);
     axn_hdr_put(b, 10, 0, z, z);
     assert_int_equal(axn_frame_scan(b, sizeof b, 100, &h), -(long)AXN_WHY_MALFORMED);
     /* A huge size is refused from the header alone. */
-    axn_hdr_put(b, 0xFFFFFFFFu, 5, z, z);
+    axn_hdr_put(b, AXN_SIZE_MASK, 5, z, z);
     assert_int_equal(axn_frame_scan(b, AXN_HDR, 1u << 24, &h), -(long)AXN_WHY_OVERSIZE);
+    /* With the sender's node: 4 more header bytes before the payload. */
+    ax_id far = {7, 1, 1};
+    axn_hdr_put(b, 10, 5, far, z);
+    assert_int_equal(axn_frame_scan(b, AXN_HDR + 2, 100, &h), 0); /* node word not there */
+    assert_int_equal(h.size, 10);
+    assert_int_equal(h.len, AXN_HDR_MAX);
+    assert_int_equal(axn_frame_scan(b, AXN_HDR + 10, 100, &h), 0);
+    assert_int_equal(axn_frame_scan(b, AXN_HDR_MAX + 10, 100, &h), AXN_HDR_MAX + 10);
+    assert_int_equal(h.from.node, 7);
+    /* Flagged with node 0, or a reserved flag: malformed. */
+    axn_put32(b + 24, 0);
+    assert_int_equal(axn_frame_scan(b, sizeof b, 100, &h), -(long)AXN_WHY_MALFORMED);
+    axn_hdr_put(b, 10, 5, z, z);
+    axn_put32(b, 10 | AXN_F_RESERVED);
+    assert_int_equal(axn_frame_scan(b, sizeof b, 100, &h), -(long)AXN_WHY_MALFORMED);
 }
 
 static void test_control(void **state)

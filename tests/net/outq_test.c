@@ -23,16 +23,23 @@ static void teardown_net(void)
     net.nfree_blocks = 0;
 }
 
-/* Append a frame with `size` payload bytes; type = seq. */
-static void put(axn_outq *q, uint32_t seq, uint32_t size)
+/* Append a frame with `size` payload bytes from `from`; type = seq. */
+static void put_from(axn_outq *q, uint32_t seq, uint32_t size, ax_id from)
 {
-    size_t len = AXN_HDR + size;
+    size_t len = axn_hdr_len(from) + size;
     char *p = axn_outq_reserve(&net, q, len);
     assert_non_null(p);
     ax_id z = {0, 0, 1};
-    axn_hdr_put(p, size, seq, z, z);
-    memset(p + AXN_HDR, (int)seq, size);
+    size_t hl = axn_hdr_put(p, size, seq, from, z);
+    memset(p + hl, (int)seq, size);
     axn_outq_commit(q, len);
+}
+
+/* ... from a local sender (a 24-byte header). */
+static void put(axn_outq *q, uint32_t seq, uint32_t size)
+{
+    ax_id z = {0, 0, 1};
+    put_from(q, seq, size, z);
 }
 
 static size_t unsent_bytes(axn_outq *q, struct iovec *iov, int *k)
@@ -44,12 +51,13 @@ static size_t unsent_bytes(axn_outq *q, struct iovec *iov, int *k)
     return t;
 }
 
-static uint32_t seen[64];
+static uint32_t seen[64], seen_node[64];
 static int nseen, nwritten;
 
 static void collect(void *arg, const axn_hdr *h, int written)
 {
     (void)arg;
+    seen_node[nseen] = h->from.node;
     seen[nseen++] = h->type;
     nwritten += written;
 }
@@ -98,8 +106,14 @@ static void test_lost_frames(void **state)
     setup_net();
     axn_outq q;
     memset(&q, 0, sizeof q);
-    for (uint32_t i = 1; i <= 6; i++)
-        put(&q, i, 68); /* 100-byte frames */
+    /* 100-byte frames; 3 and 5 from a sender on node 7 (longer header). */
+    ax_id far = {7, 1, 1};
+    for (uint32_t i = 1; i <= 6; i++) {
+        if (i == 3 || i == 5)
+            put_from(&q, i, 100 - AXN_HDR_MAX, far);
+        else
+            put(&q, i, 100 - AXN_HDR);
+    }
     axn_outq_sent(&q, 450);           /* frames 1-4 written, 5 half */
     axn_outq_confirm(&net, &q, 200);  /* 1-2 confirmed */
     nseen = nwritten = 0;
@@ -107,7 +121,9 @@ static void test_lost_frames(void **state)
     assert_int_equal(axn_outq_drop_written(&net, &q, collect, NULL), 2);
     assert_int_equal(nseen, 2);
     assert_int_equal(seen[0], 3);
+    assert_int_equal(seen_node[0], 7);
     assert_int_equal(seen[1], 4);
+    assert_int_equal(seen_node[1], 0);
     assert_int_equal(q.bytes, 200);
     q.confirmed = q.written = 0;
     axn_outq_rewind(&q);
