@@ -234,16 +234,18 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
         rx += fl;
         /* The fast path: the remembered plain, fixed-size type (never a
          * control type, never type 0: rx_size starts at a size no frame
-         * has) from a sender on the peer's node (no flags: w is the
-         * size).  Everything else - and every failure - takes the general
-         * path below. */
-        if (AXI_LIKELY(type == n->rx_type && w == n->rx_size)) {
+         * has), with a valid sender's node if one is named.  Everything
+         * else - and every failure - takes the general path below. */
+        if (AXI_LIKELY(type == n->rx_type && size == n->rx_size &&
+                       (hl == AXN_HDR || axn_get32(p + AXN_HDR) != 0))) {
             to_ack += fl;
             ax_id to = {0, axn_get32(p + 8), axn_get32(p + 12)};
             axi_actor *a = axi_actor_lookup(s, to);
-            const char *data = p + AXN_HDR;
+            const char *data = p + hl;
             const uint32_t fc = axn_get32(p + 20);
-            const ax_id from = {fc ? l->node : 0, axn_get32(p + 16), fc};
+            ax_id from = {fc ? l->node : 0, axn_get32(p + 16), fc};
+            if (AXI_UNLIKELY(hl != AXN_HDR))
+                from.node = axn_get32(p + AXN_HDR); /* a sender elsewhere */
             /* An idle plain actor (or behaviour actor with a synchronous
              * handler for the type): its handler runs now, on the payload
              * where it lies (if aligned for the type), with no node, no

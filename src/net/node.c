@@ -251,12 +251,13 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     axn_net *n = arg;
     axn_link *l = n->cache_link;
     const uint32_t type = m->view.type, size = m->view.size;
-    const size_t len = AXN_HDR + (size_t)size;
+    /* A sender on another node (a forward keeps it) is named on the wire;
+     * one of ours (node 0) is not (wire.h). */
+    const size_t len = axn_hdr_len(m->sender) + (size_t)size;
     /* The hot case in one test each: the last node (cache_link is set
      * whenever cache_node is, and node 0 never routes), the last plain
-     * type, a sender on this node (or none), room in the queue's bound
-     * and in its tail block. */
-    if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type || m->sender.node != 0))
+     * type, room in the queue's bound and in its tail block. */
+    if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type))
         return route_slow(n, to, m);
     axn_block *t = l->q.tail;
     if (AXI_UNLIKELY(size > l->max_payload || l->q.bytes + len > l->max_buffer || !t ||
@@ -265,8 +266,8 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     char *p = t->data + t->len;
     /* Where the next frame will go: fetch it for writing now. */
     __builtin_prefetch(p + len + 128, 1);
-    axn_hdr_put(p, size, type, m->sender, to);
-    axi_copy_payload(p + AXN_HDR, m->view.data, size);
+    const size_t hl = axn_hdr_put(p, size, type, m->sender, to);
+    axi_copy_payload(p + hl, m->view.data, size);
     axn_outq_commit(&l->q, len);
     l->st.frames_out++;
     if (!l->in_dirty)

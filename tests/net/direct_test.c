@@ -277,18 +277,19 @@ static int odd_ok(const unsigned char *p, size_t size, uint64_t v)
 
 typedef struct odd_rcv {
     uint64_t n, next, misaligned, bad, direct, queued;
-    uint32_t type, size;
+    uint32_t type, size, align;
+    ax_id want_from; /* the sender, as a global id */
 } odd_rcv;
 
 static void odd_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
 {
     odd_rcv *o = state;
-    if (((uintptr_t)msg->data % 8) != 0)
+    if (((uintptr_t)msg->data % o->align) != 0)
         o->misaligned++;
     uint64_t v;
     memcpy(&v, msg->data, 8);
     if (msg->type != o->type || msg->size != o->size || v != o->next ||
-        !odd_ok(msg->data, msg->size, v))
+        !odd_ok(msg->data, msg->size, v) || !ax_id_eq(ax_sender(ctx), o->want_from))
         o->bad++;
     if (is_direct(ctx))
         o->direct++;
@@ -309,13 +310,18 @@ static int actors_at(void *arg)
     return ax_actor_count(a->sys) == a->want;
 }
 
-static void odd_run(nt_pair *p, ax_id from, uint32_t type, uint32_t size, uint64_t *direct_total)
+/* Send 5000 messages of `type` from `from` to a new actor on node 1 and
+ * check them all; returns how many ran in place (*queued: copied). */
+static uint64_t odd_run(nt_pair *p, ax_id from, uint32_t type, uint32_t size, uint32_t align,
+                        uint64_t *direct_total, uint64_t *queued)
 {
     odd_rcv o;
     memset(&o, 0, sizeof o);
     o.next = 1;
     o.type = type;
     o.size = size;
+    o.align = align;
+    o.want_from = from.node ? from : remote(from, 2);
     ax_id rid;
     tu_ok(ax_spawn(p->a, odd_recv, &o, NULL, &rid));
     const uint64_t N = 5000;
@@ -332,11 +338,8 @@ static void odd_run(nt_pair *p, ax_id from, uint32_t type, uint32_t size, uint64
     assert_int_equal(o.next, N + 1);
     assert_int_equal(o.bad, 0);
     assert_int_equal(o.misaligned, 0);
-    /* Both ways ran: in place when the payload lay aligned, copied when
-     * it did not. */
-    assert_true(o.direct > 0);
-    assert_true(o.queued > 1);
     *direct_total += o.direct;
+    *queued = o.queued;
     ax_link_stats st = link_stats(p->a, 2);
     assert_int_equal(st.frames_direct, *direct_total);
     /* o lives on this stack frame: the actor ends before it goes. */
@@ -344,6 +347,7 @@ static void odd_run(nt_pair *p, ax_id from, uint32_t type, uint32_t size, uint64
     tu_ok(ax_system_send(p->a, ax_id_nil(), rid, AX_MSG_POISON, NULL, 0));
     actors_left al = {p->a, live - 1};
     assert_true(nt_run(p, actors_at, &al, 5000));
+    return o.direct;
 }
 
 static void test_direct_alignment(void **state)
@@ -353,9 +357,18 @@ static void test_direct_alignment(void **state)
     open_default(&p);
     nt_sink from;
     ax_id from_id = nt_spawn_sink(p.b, &from);
-    uint64_t direct = 0;
-    odd_run(&p, from_id, MSG_ODD12, 12, &direct);
-    odd_run(&p, from_id, MSG_ODD20, 20, &direct);
+    uint64_t direct = 0, queued;
+    /* Both ways run: in place when the payload lies aligned, copied when
+     * it does not. */
+    assert_true(odd_run(&p, from_id, MSG_ODD12, 12, 8, &direct, &queued) > 0);
+    assert_true(queued > 1);
+    assert_true(odd_run(&p, from_id, MSG_ODD20, 20, 8, &direct, &queued) > 0);
+    assert_true(queued > 1);
+    /* A sender on a third node is named in the header (28 bytes): its
+     * frames take the same paths (4-aligned payloads of a 4-aligned type:
+     * in place whenever the actor is idle). */
+    ax_id third = {7, 1, 1};
+    assert_true(odd_run(&p, third, MSG_FAR8, 8, 4, &direct, &queued) > 0);
     nt_sink_free(&from);
     nt_pair_close(&p);
 }
