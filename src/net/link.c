@@ -116,8 +116,7 @@ void axn_link_dirty(axn_link *l)
 int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const void *payload,
                      size_t size)
 {
-    if (from.node == l->net->node)
-        from.node = 0; /* the wire's "this node" */
+    from = axn_wire_from(from, l->net->node);
     size_t len = axn_hdr_len(from) + size;
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;

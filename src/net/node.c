@@ -184,14 +184,6 @@ static int travels_plain(axn_net *n, uint32_t type)
     return 1;
 }
 
-/* The sender as the wire names it: node 0 for this node (axn_hdr_put). */
-static inline ax_id wire_from(const axn_net *n, ax_id from)
-{
-    if (from.node == n->node)
-        from.node = 0;
-    return from;
-}
-
 /* Everything but the hot case: another node than the last one, a type
  * not yet known to travel as its bytes (or one that does not), a full
  * queue, an oversized payload, a new block. */
@@ -203,7 +195,7 @@ static int route_general(axn_net *n, ax_id to, axi_msg *m)
         if (!l)
             return AX_ENOROUTE;
     }
-    ax_id from = wire_from(n, m->sender);
+    ax_id from = axn_wire_from(m->sender, n->node);
     int rc;
     if (!travels_plain(n, m->view.type)) {
         rc = put_special(n, l, to, m, from);
@@ -243,7 +235,7 @@ int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *
         return 1;
     if (size > l->max_payload)
         return AX_EMSGSIZE;
-    return axn_link_put_raw(l, type, wire_from(n, from), to, data, size);
+    return axn_link_put_raw(l, type, from, to, data, size);
 }
 
 int axn_route(void *arg, ax_id to, axi_msg *m)

@@ -159,6 +159,14 @@ static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id fr
     return AXN_HDR_MAX;
 }
 
+/* A sender as the wire names it from node `self`: node 0 for `self`. */
+static inline ax_id axn_wire_from(ax_id from, uint32_t self)
+{
+    if (from.node == self)
+        from.node = 0;
+    return from;
+}
+
 /* The header length a sender needs (see axn_hdr_put). */
 static inline size_t axn_hdr_len(ax_id from)
 {
