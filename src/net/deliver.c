@@ -237,7 +237,8 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
          * has), with a valid sender's node if one is named.  Everything
          * else - and every failure - takes the general path below. */
         if (AXI_LIKELY(type == n->rx_type && size == n->rx_size &&
-                       (hl == AXN_HDR || axn_get32(p + AXN_HDR) != 0))) {
+                       (hl == AXN_HDR ||
+                        (axn_get32(p + AXN_HDR) != 0 && axn_get32(p + AXN_HDR + 4) == 0)))) {
             to_ack += fl;
             ax_id to = {0, axn_get32(p + 8), axn_get32(p + 12)};
             axi_actor *a = axi_actor_lookup(s, to);
@@ -304,8 +305,8 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
             continue;
         }
         axn_hdr_get(p, &h);
-        if (hl == AXN_HDR_MAX && h.from.node == 0) {
-            protocol_error(l, &h, "frame naming node 0 as its sender's");
+        if (hl == AXN_HDR_MAX && (h.from.node == 0 || axn_get32(p + AXN_HDR + 4) != 0)) {
+            protocol_error(l, &h, "frame naming node 0 as its sender's, or padded with data");
             rc = -1;
             break;
         }

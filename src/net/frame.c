@@ -65,7 +65,8 @@ long axn_frame_scan(const void *p, size_t avail, uint32_t max_payload, axn_hdr *
     axn_hdr_get(p, h);
     if (h->size > max_payload)
         return -(long)AXN_WHY_OVERSIZE;
-    if (h->type == 0 || (w & AXN_F_RESERVED) || ((w & AXN_F_NODE) && h->from.node == 0))
+    if (h->type == 0 || (w & AXN_F_RESERVED) ||
+        ((w & AXN_F_NODE) && (h->from.node == 0 || axn_get32((const char *)p + 28) != 0)))
         return -(long)AXN_WHY_MALFORMED;
     size_t need = hl + h->size;
     return avail >= need ? (long)need : 0;

@@ -42,7 +42,7 @@ axn_why axn_preamble_check(const void *p, uint32_t *version);
  * Returns the whole frame's length (header + size) when it is complete,
  * 0 when more bytes are needed, or -(axn_why) for a frame that can never
  * be valid: a payload above max_payload (OVERSIZE); type 0, a reserved
- * flag, or a sender's node of 0 (MALFORMED).  *h receives size, type and
+ * flag, a sender's node of 0 or nonzero padding after it (MALFORMED).  *h receives size, type and
  * len whenever AXN_HDR bytes are there, the whole header once it is
  * complete. */
 long axn_frame_scan(const void *p, size_t avail, uint32_t max_payload, axn_hdr *h);

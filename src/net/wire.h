@@ -3,15 +3,18 @@
  *
  * A connection starts with an 8-byte preamble from each side:
  *     "AXON" | u16 protocol version | u16 zero
- * then carries frames, each a 24-byte header (28 with the sender's node)
+ * then carries frames, each a 24-byte header (32 with the sender's node)
  * and `size` payload bytes:
  *     u32 size|flags | u32 type | u32 to.index | u32 to.cookie
- *                    | u32 from.index | u32 from.cookie [| u32 from.node]
+ *                    | u32 from.index | u32 from.cookie
+ *                    [| u32 from.node | u32 zero]
  * The recipient lives on the receiving node (frames are never routed
  * through a node), so its node is not sent.  The sender's node is sent
  * only when it is not the sending node (AXN_F_NODE: a forward keeps the
  * original sender, who may live on a third node or on the receiver);
  * without it, a sender with a nonzero cookie lives on the sending node.
+ * Both header lengths are multiples of 8, so payloads whose sizes are
+ * keep the alignment the stream started with (handlers run in place). 
  * All integers are little-endian on every host.  Payloads of user types are
  * the type's encoding (its serialize hook, or its bytes).  Control frames
  * use ids in axon's reserved range; their payloads are encoded below
@@ -29,7 +32,7 @@
 #define AXN_PROTO_VERSION 2u
 #define AXN_PREAMBLE_LEN 8u
 #define AXN_HDR 24u     /* header without the sender's node */
-#define AXN_HDR_MAX 28u /* with it */
+#define AXN_HDR_MAX 32u /* with it (and 4 zero bytes) */
 /* The size word: the payload size in the low 30 bits (the largest frame,
  * AX_MSG_MAX_SIZE, needs 25), flags above. */
 #define AXN_SIZE_MASK 0x3FFFFFFFu
@@ -156,6 +159,7 @@ static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id fr
     if (!from.node)
         return AXN_HDR;
     axn_put32(b + 24, from.node);
+    axn_put32(b + 28, 0);
     return AXN_HDR_MAX;
 }
 

@@ -364,11 +364,11 @@ static void test_direct_alignment(void **state)
     assert_true(queued > 1);
     assert_true(odd_run(&p, from_id, MSG_ODD20, 20, 8, &direct, &queued) > 0);
     assert_true(queued > 1);
-    /* A sender on a third node is named in the header (28 bytes): its
-     * frames take the same paths (4-aligned payloads of a 4-aligned type:
-     * in place whenever the actor is idle). */
+    /* A sender on a third node is named in the header (32 bytes, a
+     * multiple of 8 like the short one): an 8-aligned type's payloads stay
+     * aligned in the stream and run in place. */
     ax_id third = {7, 1, 1};
-    assert_true(odd_run(&p, third, MSG_FAR8, 8, 4, &direct, &queued) > 0);
+    assert_true(odd_run(&p, third, NT_MSG_SEQ, 8, 8, &direct, &queued) > 0);
     nt_sink_free(&from);
     nt_pair_close(&p);
 }

@@ -25,7 +25,6 @@ void register_extra(ax_system *sys)
     tu_ok(ax_msg_register_pod(sys, MSG_SELF, "self", 8, 8));
     tu_ok(ax_msg_register_pod(sys, MSG_ODD12, "odd12", 12, 8));
     tu_ok(ax_msg_register_pod(sys, MSG_ODD20, "odd20", 20, 8));
-    tu_ok(ax_msg_register_pod(sys, MSG_FAR8, "far8", 8, 4));
 }
 
 void open_default(nt_pair *p)

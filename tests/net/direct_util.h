@@ -12,7 +12,6 @@
 #define MSG_SELF  120u /* u64: a message a handler sends to itself */
 #define MSG_ODD12 121u /* 12 bytes, alignment 8: frames of 36 bytes */
 #define MSG_ODD20 122u /* 20 bytes, alignment 8: frames of 44 bytes */
-#define MSG_FAR8 123u  /* 8 bytes, alignment 4 */
 
 /* Was the current message handed over in place from a link's buffer?
  * (The borrowed flag of the current message: actor_int.h, msg_int.h.) */
@@ -24,7 +23,7 @@ ax_id remote(ax_id id, uint32_t node);
 /* Is the link up on both sides (arg: an nt_pair)? */
 int both_up(void *arg);
 
-/* Register MSG_SELF, MSG_ODD12, MSG_ODD20 and MSG_FAR8 on sys. */
+/* Register MSG_SELF, MSG_ODD12 and MSG_ODD20 on sys. */
 void register_extra(ax_system *sys);
 
 /* nt_pair_open (linked, default options) plus register_extra on both, and

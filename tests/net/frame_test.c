@@ -54,6 +54,8 @@ static void test_header(void **state)
     assert_int_equal(axn_get32(b + 16), 8);
     assert_int_equal(axn_get32(b + 20), 9);
     assert_int_equal(axn_get32(b + 24), 7);
+    assert_int_equal(axn_get32(b + 28), 0); /* padding: headers stay multiples of 8 */
+    assert_int_equal(AXN_HDR_MAX % 8, 0);
     assert_int_equal(axn_frame_len(b), AXN_HDR_MAX + 1000);
     axn_hdr_get(b, &h);
     assert_int_equal(h.size, 1000);
@@ -104,7 +106,11 @@ static void test_scan(void **state)
     assert_int_equal(axn_frame_scan(b, AXN_HDR + 10, 100, &h), 0);
     assert_int_equal(axn_frame_scan(b, AXN_HDR_MAX + 10, 100, &h), AXN_HDR_MAX + 10);
     assert_int_equal(h.from.node, 7);
-    /* Flagged with node 0, or a reserved flag: malformed. */
+    /* Flagged with node 0 or with data in the padding, or a reserved
+     * flag: malformed. */
+    axn_put32(b + 28, 1);
+    assert_int_equal(axn_frame_scan(b, sizeof b, 100, &h), -(long)AXN_WHY_MALFORMED);
+    axn_put32(b + 28, 0);
     axn_put32(b + 24, 0);
     assert_int_equal(axn_frame_scan(b, sizeof b, 100, &h), -(long)AXN_WHY_MALFORMED);
     axn_hdr_put(b, 10, 5, z, z);
