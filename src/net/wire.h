@@ -13,8 +13,8 @@
  * only when it is not the sending node (AXN_F_NODE: a forward keeps the
  * original sender, who may live on a third node or on the receiver);
  * without it, a sender with a nonzero cookie lives on the sending node.
- * Both header lengths are multiples of 8, so payloads whose sizes are
- * keep the alignment the stream started with (handlers run in place). 
+ * Both header lengths are multiples of 8: payloads whose sizes are too
+ * stay 8-aligned in a receive buffer (handlers run on them in place).
  * All integers are little-endian on every host.  Payloads of user types are
  * the type's encoding (its serialize hook, or its bytes).  Control frames
  * use ids in axon's reserved range; their payloads are encoded below
@@ -185,7 +185,7 @@ static inline size_t axn_frame_len(const void *p)
     return (w & AXN_F_NODE ? AXN_HDR_MAX : AXN_HDR) + (w & AXN_SIZE_MASK);
 }
 
-/* Decode a header whose AXN_HDR bytes, and its node word if AXN_F_NODE
+/* Decode a header whose AXN_HDR bytes, and all AXN_HDR_MAX if AXN_F_NODE
  * is set, are readable.  No checks: see axn_frame_scan. */
 static inline void axn_hdr_get(const void *p, axn_hdr *h)
 {
