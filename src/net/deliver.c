@@ -6,6 +6,7 @@
  * hook error, an ended target) is a dead letter of this system, counted
  * in undeliverable_in; the link stays up.  Only a frame that breaks the
  * protocol closes the link. */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "net/net_int.h"
@@ -172,6 +173,76 @@ static AXI_NOINLINE int deliver(axn_link *l, ax_system *s, const axn_hdr *h, con
     return 0;
 }
 
+/* A run of frames for one idle plain actor, its handler called on each
+ * where it lies in the read buffer.  p is the first frame, already
+ * checked (the remembered type and size, a 24-byte header, a live
+ * recipient that may run now, an aligned payload); the run goes on while
+ * the next frame has the same size word, type and recipient, up to
+ * `limit` frames (all complete in the buffer, with aligned payloads).
+ * The actor stays in its handler context from one to the next, as in a
+ * mailbox batch: the per-frame work is the sender, the call and the
+ * checks a handler may invalidate (it stopped, sent itself mail, shut the
+ * system down, closed the link; a plain actor cannot end but through
+ * ax_stop).  Returns the frames run; *stop is 1 when the system is
+ * shutting down. */
+static AXI_NOINLINE uint32_t direct_run(axn_link *l, axn_conn *c, ax_system *s, axi_actor *a,
+                                        const char *p, size_t fl, uint32_t limit, int *stop)
+{
+    ax_ctx *ctx = &s->ctx;
+    uint64_t head, key;
+    memcpy(&head, p, 8); /* size word and type, as bytes */
+    memcpy(&key, p + 8, 8); /* the recipient's index and cookie */
+    const uint32_t node = l->node;
+    const ax_receive_fn fn = a->receive;
+    void *const state = a->state;
+    axi_msg b;
+    b.view.type = axn_get32(p + 4);
+    b.view.size = axn_get32(p);
+    b.flags = AXI_MF_BORROWED;
+    a->flags = AXI_AF_QUEUED;
+    s->in_dispatch = 1;
+    ctx->sys = s;
+    ctx->actor = a;
+    ctx->self = axi_actor_id(a);
+    ctx->cur = &b;
+    uint32_t k = 0;
+    for (;;) {
+        const uint32_t fc = axn_get32(p + 20);
+        b.sender.node = fc ? node : 0;
+#if AXN_LE_HOST
+        /* Index and cookie in one store, as the route hook reads them
+         * back (two narrower stores would stall that load). */
+        memcpy((char *)&b.sender + offsetof(ax_id, index), p + 16, 8);
+#else
+        b.sender.index = axn_get32(p + 16);
+        b.sender.cookie = fc;
+#endif
+        b.view.data = (void *)(p + AXN_HDR);
+        fn(state, ctx, &b.view);
+        if (AXI_UNLIKELY(++k == limit))
+            break;
+        if (AXI_UNLIKELY(ctx->slow || a->mb_head != NULL || c->state == AXN_C_CLOSED))
+            break;
+        p += fl;
+        uint64_t h2, k2;
+        memcpy(&h2, p, 8);
+        memcpy(&k2, p + 8, 8);
+        if ((h2 ^ head) | (k2 ^ key))
+            break;
+    }
+    s->stats.delivered += k;
+    ctx->cur = NULL;
+    ctx->actor = NULL;
+    s->in_dispatch = 0;
+    if (AXI_LIKELY(!ctx->slow && a->mb_head == NULL)) {
+        a->flags = 0;
+        *stop = 0;
+    } else {
+        *stop = axi_run_now_after(s, a);
+    }
+    return k;
+}
+
 int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
 {
     axn_net *n = l->net;
@@ -254,6 +325,41 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
              * is empty. */
             if (AXI_LIKELY(a != NULL && axi_can_run_now(s, a, type) &&
                            ((uintptr_t)data & n->rx_amask) == 0)) {
+                if (AXI_LIKELY(a->kind == AXI_KIND_PLAIN && hl == AXN_HDR)) {
+                    /* This frame and those like it that follow. */
+                    uint64_t lim = 1 + (len - pos) / fl;
+                    if (lim > budget - frames + 1)
+                        lim = budget - frames + 1;
+                    if (early && lim > flush_in)
+                        lim = flush_in;
+                    if (fl & n->rx_amask)
+                        lim = 1; /* the next payload would be misaligned */
+                    int stop;
+                    const uint32_t k = direct_run(l, c, s, a, p, fl, (uint32_t)lim, &stop);
+                    const size_t more = (size_t)(k - 1) * fl;
+                    pos += more;
+                    frames += k - 1;
+                    rx += more;
+                    to_ack += more;
+                    direct += k;
+                    if (AXI_UNLIKELY(stop)) {
+                        rc = 1; /* a handler shut the system down */
+                        break;
+                    }
+                    if (AXI_UNLIKELY(c->state == AXN_C_CLOSED)) {
+                        rc = -1; /* a handler closed the link */
+                        break;
+                    }
+                    if (early && (flush_in -= k) == 0) {
+                        axn_flush_early(n); /* resets n->flush_in */
+                        flush_in = n->flush_in;
+                        if (c->state == AXN_C_CLOSED) {
+                            rc = -1;
+                            break;
+                        }
+                    }
+                    continue;
+                }
                 axi_msg b;
                 b.view.type = type;
                 b.view.size = size;

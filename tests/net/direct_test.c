@@ -6,7 +6,8 @@
  *
  * This file covers delivery semantics: payload, sender and reply; order
  * across the direct and the mailbox path; forwarding a borrowed message;
- * payloads whose frames are not multiples of 8.  Ends of actors and
+ * payloads whose frames are not multiples of 8; runs of frames for one
+ * actor among frames for another.  Ends of actors and
  * systems in a direct handler, and actors of other kinds, are in
  * direct_end_test.c; the helpers both share are in direct_util.h.
  *
@@ -373,6 +374,94 @@ static void test_direct_alignment(void **state)
     nt_pair_close(&p);
 }
 
+/* ---- 5. runs: consecutive frames for one actor ----------------------- */
+
+/* Frames for the same actor that follow each other in the buffer run as
+ * one run (deliver.c, direct_run): the actor stays in its handler context
+ * from one to the next.  Each call must still see its own payload, its own
+ * sender (which changes within a run) and its own self; a run must end
+ * where the recipient changes. */
+typedef struct runner {
+    ax_id self;
+    const ax_id *senders; /* expected sender of value v: senders[v % 3] */
+    uint64_t n, next_min, direct, bad, bad_sender, bad_self;
+} runner;
+
+/* Which of the two actors value v goes to: runs of 1, 2, 3 .. 6 frames. */
+static int run_target(uint64_t v)
+{
+    uint64_t block = 0, len = 1, start = 1;
+    while (start + len <= v) {
+        start += len;
+        block++;
+        len = len % 6 + 1;
+    }
+    return (int)(block & 1);
+}
+
+static void run_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    runner *r = state;
+    uint64_t v = get_u64(msg);
+    r->direct += (uint64_t)is_direct(ctx);
+    if (v < r->next_min)
+        r->bad++; /* out of order */
+    r->next_min = v + 1;
+    r->n++;
+    if (!ax_id_eq(ax_sender(ctx), r->senders[v % 3]))
+        r->bad_sender++;
+    if (!ax_id_eq(ax_self(ctx), r->self))
+        r->bad_self++;
+}
+
+static void test_direct_runs(void **state)
+{
+    (void)state;
+    nt_pair p;
+    open_default(&p);
+    nt_sink s1, s2;
+    ax_id from1 = nt_spawn_sink(p.b, &s1), from2 = nt_spawn_sink(p.b, &s2);
+    /* As node 1 sees them: two actors of node 2, and no sender. */
+    const ax_id senders[3] = {remote(from1, 2), remote(from2, 2), ax_id_nil()};
+    const ax_id from_b[3] = {from1, from2, ax_id_nil()};
+    runner r[2];
+    memset(r, 0, sizeof r);
+    ax_id rid[2];
+    for (int i = 0; i < 2; i++) {
+        r[i].senders = senders;
+        tu_ok(ax_spawn(p.a, run_recv, &r[i], NULL, &rid[i]));
+        r[i].self = rid[i];
+    }
+    /* The first frame makes the type the remembered one. */
+    uint64_t v = 0;
+    tu_ok(ax_system_send(p.b, from_b[0], remote(rid[0], 1), NT_MSG_SEQ, &v, 8));
+    assert_true(wait_for(&p, &r[0].n, 1));
+    r[0].n = 0;
+    r[0].direct = 0;
+    const uint64_t N = 20000;
+    uint64_t want[2] = {0, 0};
+    for (v = 1; v <= N; v++) {
+        int t = run_target(v);
+        want[t]++;
+        tu_ok(ax_system_send(p.b, from_b[v % 3], remote(rid[t], 1), NT_MSG_SEQ, &v, 8));
+    }
+    assert_true(wait_for(&p, &r[0].n, want[0]));
+    assert_true(wait_for(&p, &r[1].n, want[1]));
+    nt_spin(&p, 20);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].n, want[i]);
+        assert_int_equal(r[i].bad, 0);
+        assert_int_equal(r[i].bad_sender, 0);
+        assert_int_equal(r[i].bad_self, 0);
+        assert_true(r[i].direct > want[i] / 2); /* the runs ran in place */
+    }
+    ax_link_stats st = link_stats(p.a, 2);
+    assert_true(st.frames_direct >= r[0].direct + r[1].direct);
+    nt_sink_free(&s1);
+    nt_sink_free(&s2);
+    nt_pair_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_direct_order),
         cmocka_unit_test(test_direct_forward),
         cmocka_unit_test(test_direct_alignment),
+        cmocka_unit_test(test_direct_runs),
     };
     int rc = cmocka_run_group_tests_name("direct", tests, NULL, NULL);
     nt_cleanup();
