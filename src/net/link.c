@@ -118,6 +118,7 @@ int axn_link_put_raw(axn_link *l, uint32_t type, ax_id from, ax_id to, const voi
 {
     from = axn_wire_from(from, l->net->node);
     size_t len = axn_hdr_len(from) + size;
+    axn_outq_settle(&l->q);
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;
         return AX_ELINKFULL;
@@ -297,7 +298,7 @@ void axn_link_lost(axn_link *l, axn_why why)
         else
             axn_log(n, why == AXN_WHY_LOCAL ? AX_LOG_INFO : AX_LOG_WARN,
                     "link to node %u lost (%s); %llu bytes kept for the reconnect", l->node,
-                    axn_why_str(why), (unsigned long long)l->q.bytes);
+                    axn_why_str(why), (unsigned long long)axn_outq_bytes(&l->q));
     }
     l->peer_bye = 0;
     axn_mon_link_lost(l);

@@ -108,7 +108,33 @@ typedef struct axn_outq {
     /* The most bytes ever retained, noted whenever the queue shrinks (not
      * on every append: the mark is max(hwm, bytes) at any time). */
     uint64_t hwm;
+    /* The open append window of the hot send path (axn_route): frames in
+     * [tail->data + tail->len, wp) are appended but not yet counted in
+     * tail->len, bytes and unsent; wend is as far as the tail block and
+     * the queue's bound allow.  Both NULL when closed.  Every other use
+     * of the queue settles it first (the functions below do). */
+    char *wp, *wend;
 } axn_outq;
+
+/* The bytes the queue holds, the open window's included. */
+static inline uint64_t axn_outq_bytes(const axn_outq *q)
+{
+    return q->bytes + (q->wp ? (uint64_t)(q->wp - (q->tail->data + q->tail->len)) : 0);
+}
+
+/* Count the open window's frames into the queue and close it. */
+void axn_outq_settle_window(axn_outq *q);
+
+static inline void axn_outq_settle(axn_outq *q)
+{
+    if (q->wp)
+        axn_outq_settle_window(q);
+}
+
+/* Open the append window at the tail of a settled queue, at most `limit`
+ * bytes long (the room the queue's bound leaves).  Not opened when there
+ * is no tail block or no room. */
+void axn_outq_window(axn_outq *q, uint64_t limit);
 
 /* Room for a frame of `len` bytes at the tail (slow path of reserve). */
 char *axn_outq_grow(axn_net *n, axn_outq *q, size_t len);
@@ -117,6 +143,7 @@ char *axn_outq_grow(axn_net *n, axn_outq *q, size_t len);
  * with axn_outq_commit() before reserving again. */
 static inline char *axn_outq_reserve(axn_net *n, axn_outq *q, size_t len)
 {
+    axn_outq_settle(q);
     axn_block *t = q->tail;
     if (AXI_LIKELY(t != NULL && t->cap - t->len >= len))
         return t->data + t->len;
@@ -136,7 +163,7 @@ static inline void axn_outq_commit(axn_outq *q, size_t len)
 }
 
 /* Build iovecs of unsent bytes; returns the count. */
-int axn_outq_iov(const axn_outq *q, struct iovec *iov, int max);
+int axn_outq_iov(axn_outq *q, struct iovec *iov, int max);
 /* n bytes were written: advance the send position. */
 void axn_outq_sent(axn_outq *q, size_t n);
 /* The peer confirmed `total` bytes of this session: drop them. */

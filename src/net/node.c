@@ -152,6 +152,7 @@ static AXI_NOINLINE int put_special(axn_net *n, axn_link *l, ax_id to, axi_msg *
         return AX_EMSGSIZE;
     const size_t hl = axn_hdr_len(from);
     size_t len = hl + (size_t)need;
+    axn_outq_settle(&l->q);
     if (l->q.bytes + len > l->max_buffer) {
         l->st.dropped_full++;
         return AX_ELINKFULL;
@@ -208,6 +209,17 @@ static int route_general(axn_net *n, ax_id to, axi_msg *m)
     return rc;
 }
 
+/* After a frame of the last plain type to the cached link went out the
+ * general way: the hot path appends the next ones through the queue's
+ * window, while the link is in the dirty list (its flush settles the
+ * window). */
+static void open_window(axn_net *n)
+{
+    axn_link *l = n->cache_link;
+    if (l && l->in_dirty && l->q.bytes < l->max_buffer)
+        axn_outq_window(&l->q, l->max_buffer - l->q.bytes);
+}
+
 /* The hook's contract: a failure is counted here, as a dead letter (the
  * hot path never fails, so the core calls the hook as a tail call). */
 static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
@@ -215,6 +227,8 @@ static AXI_NOINLINE int route_slow(axn_net *n, ax_id to, axi_msg *m)
     int rc = route_general(n, to, m);
     if (rc)
         axi_dead_letter(n->sys, m->sender, to, m->view.type, rc);
+    else if (m->view.type == n->plain_type && to.node == n->cache_node)
+        open_window(n);
     return rc;
 }
 
@@ -248,22 +262,20 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     const size_t len = axn_hdr_len(m->sender) + (size_t)size;
     /* The hot case in one test each: the last node (cache_link is set
      * whenever cache_node is, and node 0 never routes), the last plain
-     * type, room in the queue's bound and in its tail block. */
+     * type, a payload the link takes, room in the queue's open window
+     * (within the tail block and the queue's bound, the link in the dirty
+     * list; closed, wp and wend are both NULL: no room). */
     if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type))
         return route_slow(n, to, m);
-    axn_block *t = l->q.tail;
-    if (AXI_UNLIKELY(size > l->max_payload || l->q.bytes + len > l->max_buffer || !t ||
-                     t->cap - t->len < len))
+    char *p = l->q.wp;
+    if (AXI_UNLIKELY(size > l->max_payload || len > (size_t)(l->q.wend - p)))
         return route_slow(n, to, m);
-    char *p = t->data + t->len;
     /* Where the next frame will go: fetch it for writing now. */
     __builtin_prefetch(p + len + 128, 1);
     const size_t hl = axn_hdr_put(p, size, type, m->sender, to);
     axi_copy_payload(p + hl, m->view.data, size);
-    axn_outq_commit(&l->q, len);
+    l->q.wp = p + len;
     l->st.frames_out++;
-    if (!l->in_dirty)
-        axn_link_dirty(l);
     return 0;
 }
 
@@ -300,6 +312,7 @@ int axn_runner_pending(void *arg)
 
 void axn_flush_link(axn_link *l)
 {
+    axn_outq_settle(&l->q);
     axn_conn *c = l->conn;
     if (!c)
         return;
@@ -604,10 +617,11 @@ static void link_stats(const axn_link *l, ax_link_stats *out)
     *out = l->st;
     out->node_id = l->node;
     out->state = (uint32_t)l->state;
-    out->buffered_bytes = l->q.bytes;
+    const uint64_t bytes = axn_outq_bytes(&l->q);
+    out->buffered_bytes = bytes;
     /* The queue notes its mark only when it shrinks (outq.c): the bytes
      * held now may be above it. */
-    out->buffered_hwm = l->q.hwm > l->q.bytes ? l->q.hwm : l->q.bytes;
+    out->buffered_hwm = l->q.hwm > bytes ? l->q.hwm : bytes;
     out->unconfirmed = l->q.written - l->q.confirmed;
 }
 

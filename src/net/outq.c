@@ -45,8 +45,32 @@ void axn_block_put(axn_net *n, axn_block *b)
     axi_free(n->alloc, b, sizeof *b + b->cap);
 }
 
+void axn_outq_settle_window(axn_outq *q)
+{
+    axn_block *t = q->tail;
+    size_t len = (size_t)(q->wp - (t->data + t->len));
+    q->wp = q->wend = NULL;
+    if (len)
+        axn_outq_commit(q, len);
+}
+
+void axn_outq_window(axn_outq *q, uint64_t limit)
+{
+    axn_block *t = q->tail;
+    if (!t || q->wp)
+        return;
+    size_t room = t->cap - t->len;
+    if (room > limit)
+        room = (size_t)limit;
+    if (room == 0)
+        return;
+    q->wp = t->data + t->len;
+    q->wend = q->wp + room;
+}
+
 char *axn_outq_grow(axn_net *n, axn_outq *q, size_t len)
 {
+    axn_outq_settle(q);
     axn_block *t = q->tail;
     if (t && t->cap - t->len >= len)
         return t->data + t->len;
@@ -63,8 +87,9 @@ char *axn_outq_grow(axn_net *n, axn_outq *q, size_t len)
     return b->data;
 }
 
-int axn_outq_iov(const axn_outq *q, struct iovec *iov, int max)
+int axn_outq_iov(axn_outq *q, struct iovec *iov, int max)
 {
+    axn_outq_settle(q);
     int k = 0;
     if (!q->unsent)
         return 0;
@@ -84,6 +109,7 @@ int axn_outq_iov(const axn_outq *q, struct iovec *iov, int max)
 
 void axn_outq_sent(axn_outq *q, size_t n)
 {
+    axn_outq_settle(q);
     axn_block *b = q->send_blk;
     uint32_t off = q->send_off;
     q->unsent -= n;
@@ -143,6 +169,7 @@ static void release_head(axn_net *n, axn_outq *q)
 
 void axn_outq_confirm(axn_net *n, axn_outq *q, uint64_t total)
 {
+    axn_outq_settle(q);
     /* A peer cannot confirm what was never written to it. */
     if (total > q->written)
         total = q->written;
@@ -168,6 +195,7 @@ void axn_outq_confirm(axn_net *n, axn_outq *q, uint64_t total)
 
 void axn_outq_rewind(axn_outq *q)
 {
+    axn_outq_settle(q);
     q->written = q->confirmed;
     q->unsent = q->bytes;
     if (q->bytes == 0) {
@@ -204,6 +232,7 @@ static void drop_head(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg, int w
 
 uint64_t axn_outq_drop_written(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg)
 {
+    axn_outq_settle(q);
     /* Whole frames in [confirmed, written): the send position is after
      * them (or inside the frame that follows), so it stays valid. */
     uint64_t dropped = 0;
@@ -221,6 +250,7 @@ uint64_t axn_outq_drop_written(axn_net *n, axn_outq *q, axn_frame_fn fn, void *a
 
 void axn_outq_drop_all(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg)
 {
+    axn_outq_settle(q);
     note_hwm(q);
     uint64_t pos = q->confirmed;
     axn_block *b = q->head;

@@ -1,6 +1,6 @@
 /* outq_test.c - the output queue: frames across blocks, partial writes,
- * confirmations in bytes, rewind after a reconnect, and the drops that
- * decide which frames are lost. */
+ * confirmations in bytes, rewind after a reconnect, the drops that
+ * decide which frames are lost, and the append window of the hot path. */
 #include "util/testutil.h"
 
 #include "net/net_int.h"
@@ -191,6 +191,81 @@ static void test_hwm(void **state)
     teardown_net();
 }
 
+/* Append a frame through the open window (axn_route's way); 0 when it
+ * has no room. */
+static int put_window(axn_outq *q, uint32_t seq, uint32_t size)
+{
+    size_t len = AXN_HDR + size;
+    if (!q->wp || len > (size_t)(q->wend - q->wp))
+        return 0;
+    ax_id z = {0, 0, 1}, from = {0, 0, 0};
+    size_t hl = axn_hdr_put(q->wp, size, seq, from, z);
+    memset(q->wp + hl, (int)seq, size);
+    q->wp += len;
+    return 1;
+}
+
+/* The append window: frames written at its cursor count once it is
+ * settled, which every other use of the queue does first; it never
+ * reaches past its limit or the tail block. */
+static void test_window(void **state)
+{
+    (void)state;
+    setup_net();
+    axn_outq q;
+    memset(&q, 0, sizeof q);
+    const uint64_t f = AXN_HDR + 8;
+    axn_outq_window(&q, 1000); /* no tail block yet: stays closed */
+    assert_null(q.wp);
+    assert_int_equal(put_window(&q, 1, 8), 0);
+    put(&q, 1, 8);
+    axn_outq_window(&q, 3 * f); /* the bound leaves room for three */
+    assert_non_null(q.wp);
+    assert_int_equal(put_window(&q, 2, 8), 1);
+    assert_int_equal(put_window(&q, 3, 8), 1);
+    assert_int_equal(put_window(&q, 4, 8), 1);
+    assert_int_equal(put_window(&q, 5, 8), 0); /* the limit */
+    assert_int_equal(q.bytes, f);              /* not yet counted ... */
+    assert_int_equal(axn_outq_bytes(&q), 4 * f); /* ... but held */
+    /* Writing settles it: all four frames go out, in order. */
+    struct iovec iov[8];
+    int k;
+    assert_int_equal(unsent_bytes(&q, iov, &k), 4 * f);
+    assert_null(q.wp);
+    assert_int_equal(q.bytes, 4 * f);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(axn_get32((char *)iov[0].iov_base + i * f + 4), i + 1);
+    /* A reserve settles it too: a window frame, then a reserved one. */
+    axn_outq_window(&q, 1000);
+    assert_int_equal(put_window(&q, 5, 8), 1);
+    put(&q, 6, 8);
+    assert_null(q.wp);
+    assert_int_equal(q.bytes, 6 * f);
+    /* So do confirmations and drops (a window frame is a retained frame
+     * like any other). */
+    axn_outq_sent(&q, q.unsent);
+    axn_outq_window(&q, 1000);
+    assert_int_equal(put_window(&q, 7, 8), 1);
+    axn_outq_confirm(&net, &q, 6 * f);
+    assert_null(q.wp);
+    assert_int_equal(q.bytes, f);
+    axn_outq_window(&q, 1000);
+    assert_int_equal(put_window(&q, 8, 8), 1);
+    nseen = nwritten = 0;
+    axn_outq_drop_all(&net, &q, collect, NULL);
+    assert_int_equal(nseen, 2);
+    assert_int_equal(seen[0], 7);
+    assert_int_equal(seen[1], 8);
+    assert_null(q.wp);
+    assert_int_equal(q.bytes, 0);
+    /* The window ends with the tail block. */
+    put(&q, 9, 8);
+    axn_outq_window(&q, UINT64_MAX);
+    assert_true(q.wend == q.tail->data + q.tail->cap);
+    axn_outq_drop_all(&net, &q, NULL, NULL);
+    teardown_net();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_lost_frames),
         cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_hwm),
+        cmocka_unit_test(test_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
