@@ -133,11 +133,25 @@ typedef struct axn_hdr {
     ax_id to;
 } axn_hdr;
 
+/* An id's index and cookie as one header word (index in the low half,
+ * the wire's order). */
+static inline uint64_t axn_id_word(ax_id id)
+{
+#if AXN_LE_HOST
+    uint64_t w;
+    memcpy(&w, (const char *)&id + offsetof(ax_id, index), 8);
+    return w;
+#else
+    return (uint64_t)id.cookie << 32 | id.index;
+#endif
+}
+
 /* Write a frame header at p; returns its length (AXN_HDR, or AXN_HDR_MAX
  * when from.node is not 0).  The caller passes from.node = 0 for a sender
- * on this (the sending) node, or no sender; to.node is not written.
- * size <= AXN_SIZE_MASK. */
-static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id from, ax_id to)
+ * on this (the sending) node, or no sender; the recipient as its word
+ * (axn_id_word: its node is not written).  size <= AXN_SIZE_MASK. */
+static inline size_t axn_hdr_put_w(void *p, uint32_t size, uint32_t type, ax_id from,
+                                   uint64_t to_word)
 {
     char *b = p;
     const uint32_t w = from.node ? size | AXN_F_NODE : size;
@@ -146,13 +160,12 @@ static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id fr
      * words with vector shuffles (twenty instructions a frame). */
     const uint64_t st = (uint64_t)type << 32 | w;
     memcpy(b, &st, 8);
-    memcpy(b + 8, (const char *)&to + offsetof(ax_id, index), 8);
+    memcpy(b + 8, &to_word, 8);
     memcpy(b + 16, (const char *)&from + offsetof(ax_id, index), 8);
 #else
     axn_put32(b, w);
     axn_put32(b + 4, type);
-    axn_put32(b + 8, to.index);
-    axn_put32(b + 12, to.cookie);
+    axn_put64(b + 8, to_word);
     axn_put32(b + 16, from.index);
     axn_put32(b + 20, from.cookie);
 #endif
@@ -161,6 +174,12 @@ static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id fr
     axn_put32(b + 24, from.node);
     axn_put32(b + 28, 0);
     return AXN_HDR_MAX;
+}
+
+/* The same with the recipient as an id. */
+static inline size_t axn_hdr_put(void *p, uint32_t size, uint32_t type, ax_id from, ax_id to)
+{
+    return axn_hdr_put_w(p, size, type, from, axn_id_word(to));
 }
 
 /* A sender as the wire names it from node `self`: node 0 for `self`. */
