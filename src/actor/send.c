@@ -266,7 +266,7 @@ int ax_reply(ax_ctx *ctx, uint32_t type, const void *data, size_t size)
     return rc;
 }
 
-int ax_forward(ax_ctx *ctx, ax_id to)
+static AXI_NOINLINE int forward_slow(ax_ctx *ctx, ax_id to)
 {
     if (!ctx)
         return AX_EINVAL;
@@ -296,6 +296,20 @@ int ax_forward(ax_ctx *ctx, ax_id to)
     if (cur->flags & AXI_MF_HAS_FREE)
         return AX_EINVAL;
     return axi_send(s, cur->sender, to, cur->view.type, cur->view.data, cur->view.size);
+}
+
+int ax_forward(ax_ctx *ctx, ax_id to)
+{
+    /* The remote case in a straight line, the route hook as a tail call
+     * with the id where it came in; everything else (and every error)
+     * in forward_slow. */
+    if (AXI_LIKELY(ctx != NULL)) {
+        ax_system *s = ctx->sys;
+        axi_msg *cur = ctx->cur;
+        if (AXI_LIKELY(cur != NULL && !axi_is_local(s, to) && !s->closed && s->route != NULL))
+            return s->route(s->route_arg, to, cur);
+    }
+    return forward_slow(ctx, to);
 }
 
 /* ---- construct in place ---------------------------------------------- */
