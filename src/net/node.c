@@ -252,11 +252,26 @@ int axn_route_bytes(void *arg, ax_id from, ax_id to, uint32_t type, const void *
     return axn_link_put_raw(l, type, from, to, data, size);
 }
 
+/* The window path for a sender on a third node (a forward keeps it): the
+ * 32-byte header.  Off axn_route's straight line, which it would crowd. */
+static AXI_NOINLINE int route_far(axn_net *n, ax_id to, axi_msg *m, uint64_t tw)
+{
+    axn_link *l = n->cache_link;
+    const uint32_t size = m->view.size;
+    char *p = l->q.wp;
+    const size_t len = AXN_HDR_MAX + (size_t)size;
+    if (size > l->max_payload || len > (size_t)(l->q.wend - p))
+        return route_slow(n, to, m);
+    axn_hdr_put_w(p, size, m->view.type, m->sender, tw);
+    memcpy(p + AXN_HDR_MAX, m->view.data, size);
+    l->q.wp = p + len;
+    l->st.frames_out++;
+    return 0;
+}
+
 int axn_route(void *arg, ax_id to, axi_msg *m)
 {
     axn_net *n = arg;
-    axn_link *l = n->cache_link;
-    const uint32_t type = m->view.type, size = m->view.size;
     /* The recipient's header word, built from the argument's registers
      * now: else GCC spills the id for the slow path's tail call and loads
      * the word back across the two stores, a failed store-to-load forward
@@ -266,25 +281,32 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     __asm__("" : "+r"(ti), "+r"(tc));
 #endif
     const uint64_t tw = (uint64_t)tc << 32 | ti;
-    /* A sender on another node (a forward keeps it) is named on the wire;
-     * one of ours (node 0) is not (wire.h). */
-    const size_t len = axn_hdr_len(m->sender) + (size_t)size;
     /* The hot case in one test each: the last node (cache_link is set
      * whenever cache_node is, and node 0 never routes), the last plain
-     * type, a payload the link takes, room in the queue's open window
-     * (within the tail block and the queue's bound, the link in the dirty
-     * list; closed, wp and wend are both NULL: no room). */
-    if (AXI_UNLIKELY(n->cache_node != to.node || type != n->plain_type))
+     * type, a sender of this node or none (one of another node is named
+     * on the wire: route_far), a payload the link takes, room in the
+     * queue's open window (within the tail block and the queue's bound,
+     * the link in the dirty list; closed, wp and wend are both NULL: no
+     * room). */
+    if (AXI_UNLIKELY(n->cache_node != to.node || m->view.type != n->plain_type))
         return route_slow(n, to, m);
+    if (AXI_UNLIKELY(m->sender.node != 0))
+        return route_far(n, to, m, tw);
+    axn_link *l = n->cache_link;
+    const uint32_t size = m->view.size;
     char *p = l->q.wp;
+    const size_t len = AXN_HDR + (size_t)size;
     if (AXI_UNLIKELY(size > l->max_payload || len > (size_t)(l->q.wend - p)))
         return route_slow(n, to, m);
-    /* Where the next frame will go: fetch it for writing now. */
-    __builtin_prefetch(p + len + 128, 1);
-    const size_t hl = axn_hdr_put_w(p, size, type, m->sender, tw);
-    axi_copy_payload(p + hl, m->view.data, size);
+    axn_hdr_put_w(p, size, m->view.type, m->sender, tw);
     l->q.wp = p + len;
     l->st.frames_out++;
+    /* Small payloads inline; larger ones with a call of their own, kept
+     * off the small case's straight line. */
+    if (AXI_LIKELY(size <= 16))
+        axi_copy_payload(p + AXN_HDR, m->view.data, size);
+    else
+        memcpy(p + AXN_HDR, m->view.data, size);
     return 0;
 }
 
