@@ -269,6 +269,13 @@ static AXI_NOINLINE int route_far(axn_net *n, ax_id to, axi_msg *m, uint64_t tw)
     return 0;
 }
 
+/* axn_route's copy of a payload over 16 bytes. */
+static AXI_NOINLINE int route_copy(char *dst, const void *src, size_t size)
+{
+    memcpy(dst, src, size);
+    return 0;
+}
+
 int axn_route(void *arg, ax_id to, axi_msg *m)
 {
     axn_net *n = arg;
@@ -301,12 +308,11 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     axn_hdr_put_w(p, size, m->view.type, m->sender, tw);
     l->q.wp = p + len;
     l->st.frames_out++;
-    /* Small payloads inline; larger ones with a call of their own, kept
-     * off the small case's straight line. */
-    if (AXI_LIKELY(size <= 16))
-        axi_copy_payload(p + AXN_HDR, m->view.data, size);
-    else
-        memcpy(p + AXN_HDR, m->view.data, size);
+    /* Small payloads inline; larger ones in a tail call, so that the small
+     * case needs no stack frame. */
+    if (AXI_UNLIKELY(size > 16))
+        return route_copy(p + AXN_HDR, m->view.data, size);
+    axi_copy_small(p + AXN_HDR, m->view.data, size);
     return 0;
 }
 
