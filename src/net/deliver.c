@@ -205,7 +205,7 @@ static AXI_NOINLINE uint32_t direct_run(axn_link *l, axn_conn *c, ax_system *s, 
     ctx->actor = a;
     ctx->self = axi_actor_id(a);
     ctx->cur = &b;
-    uint32_t k = 0;
+    const char *const first = p, *const last = p + (size_t)(limit - 1) * fl;
     for (;;) {
         const uint32_t fc = axn_get32(p + 20);
         b.sender.node = fc ? node : 0;
@@ -219,17 +219,20 @@ static AXI_NOINLINE uint32_t direct_run(axn_link *l, axn_conn *c, ax_system *s, 
 #endif
         b.view.data = (void *)(p + AXN_HDR);
         fn(state, ctx, &b.view);
-        if (AXI_UNLIKELY(++k == limit))
+        if (AXI_UNLIKELY(p == last))
             break;
         if (AXI_UNLIKELY(ctx->slow || a->mb_head != NULL || c->state == AXN_C_CLOSED))
             break;
-        p += fl;
+        const char *next = p + fl;
         uint64_t h2, k2;
-        memcpy(&h2, p, 8);
-        memcpy(&k2, p + 8, 8);
+        memcpy(&h2, next, 8);
+        memcpy(&k2, next + 8, 8);
         if ((h2 ^ head) | (k2 ^ key))
             break;
+        p = next;
     }
+    /* p is the last frame run. */
+    const uint32_t k = (uint32_t)((size_t)(p - first) / fl) + 1;
     s->stats.delivered += k;
     ctx->cur = NULL;
     ctx->actor = NULL;
