@@ -212,12 +212,18 @@ static int route_general(axn_net *n, ax_id to, axi_msg *m)
 /* After a frame of the last plain type to the cached link went out the
  * general way: the hot path appends the next ones through the queue's
  * window, while the link is in the dirty list (its flush settles the
- * window). */
+ * window).  The window is no longer than the queue's bound leaves, nor
+ * than the largest frame the link takes: a frame that fits is one the
+ * link may send (axn_route checks nothing else of its size). */
 static void open_window(axn_net *n)
 {
     axn_link *l = n->cache_link;
-    if (l && l->in_dirty && l->q.bytes < l->max_buffer)
-        axn_outq_window(&l->q, l->max_buffer - l->q.bytes);
+    if (l && l->in_dirty && l->q.bytes < l->max_buffer) {
+        uint64_t limit = l->max_buffer - l->q.bytes;
+        if (limit > (uint64_t)l->max_payload + AXN_HDR)
+            limit = (uint64_t)l->max_payload + AXN_HDR;
+        axn_outq_window(&l->q, limit);
+    }
 }
 
 /* The hook's contract: a failure is counted here, as a dead letter (the
@@ -291,8 +297,8 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     /* The hot case in one test each: the last node (cache_link is set
      * whenever cache_node is, and node 0 never routes), the last plain
      * type, a sender of this node or none (one of another node is named
-     * on the wire: route_far), a payload the link takes, room in the
-     * queue's open window (within the tail block and the queue's bound,
+     * on the wire: route_far), room in the queue's open window (within
+     * the tail block, the queue's bound and the link's largest frame,
      * the link in the dirty list; closed, wp and wend are both NULL: no
      * room). */
     if (AXI_UNLIKELY(n->cache_node != to.node || m->view.type != n->plain_type))
@@ -303,7 +309,7 @@ int axn_route(void *arg, ax_id to, axi_msg *m)
     const uint32_t size = m->view.size;
     char *p = l->q.wp;
     const size_t len = AXN_HDR + (size_t)size;
-    if (AXI_UNLIKELY(size > l->max_payload || len > (size_t)(l->q.wend - p)))
+    if (AXI_UNLIKELY(len > (size_t)(l->q.wend - p)))
         return route_slow(n, to, m);
     axn_hdr_put_w(p, size, m->view.type, m->sender, tw);
     l->q.wp = p + len;
@@ -465,6 +471,7 @@ int ax_node_add(ax_system *sys, uint32_t node_id, const char *address,
         /* It dialed us first: from now on we redial it too, with these options. */
         axn_cfg_unref(n, l->cfg);
         l->cfg = cfg;
+        axn_outq_settle(&l->q); /* its window kept the old bounds */
         l->max_buffer = cfg->max_buffer;
         if (l->max_payload > cfg->max_frame)
             l->max_payload = cfg->max_frame;

@@ -373,7 +373,26 @@ static void test_slow_reader(void **state)
     nt_pair_close(&p);
 }
 
-/* A payload above the peer's maximum frame is refused at send time. */
+/* Forwards every message to `to`, noting what each forward returned. */
+typedef struct relay {
+    ax_id to;
+    int rcs[8];
+    int n;
+} relay;
+
+static void relay_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    (void)msg;
+    relay *r = state;
+    int rc = ax_forward(ctx, r->to);
+    if (r->n < 8)
+        r->rcs[r->n] = rc;
+    r->n++;
+}
+
+/* A payload above the peer's maximum frame is refused at send time - by
+ * a copying send, and by a forward in a turn whose earlier forwards
+ * opened the link queue's append window. */
 static void test_max_frame(void **state)
 {
     (void)state;
@@ -396,6 +415,27 @@ static void test_max_frame(void **state)
     nt_spin(&p, 50);
     assert_int_equal(sink.blobs, 1);
     assert_true(nt_node_up(p.b, 1));
+    /* Three forwards in one dispatch pass: 1000 bytes, 2000, 1000. */
+    relay r;
+    memset(&r, 0, sizeof r);
+    r.to = sid;
+    ax_id rid;
+    tu_ok(ax_spawn(p.b, relay_recv, &r, NULL, &rid));
+    const size_t sizes[3] = {1000, 2000, 1000};
+    for (int i = 0; i < 3; i++) {
+        nt_blob_fill(buf, sizes[i]);
+        tu_ok(ax_system_send(p.b, ax_id_nil(), rid, NT_MSG_BLOB, buf, sizes[i]));
+    }
+    c.want = 3;
+    assert_true(nt_run(&p, got_blobs, &c, 5000));
+    nt_spin(&p, 50);
+    assert_int_equal(r.n, 3);
+    tu_ok(r.rcs[0]);
+    assert_int_equal(r.rcs[1], AX_EMSGSIZE);
+    tu_ok(r.rcs[2]);
+    assert_int_equal(sink.blobs, 3);
+    assert_int_equal(sink.blob_bad, 0);
+    assert_true(nt_node_up(p.b, 1)); /* no oversized frame reached node 1 */
     nt_sink_free(&sink);
     nt_pair_close(&p);
 }
