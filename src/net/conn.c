@@ -148,6 +148,11 @@ void axn_conn_close(axn_conn *c, axn_why why, int level, const char *fmt, ...)
     }
     count_why(axn_conn_stats(c), why, was_up);
     c->state = AXN_C_CLOSED;
+    /* Closed from inside a handler: it takes its slow path when it
+     * returns (harmless for a dispatch), which is all a run of frames
+     * from this connection's input checks after each call (deliver.c). */
+    if (n->sys->ctx.actor)
+        n->sys->ctx.slow = 1;
     if (c->pending) {
         c->pending = 0;
         n->pending--;

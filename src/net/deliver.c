@@ -181,11 +181,12 @@ static AXI_NOINLINE int deliver(axn_link *l, ax_system *s, const axn_hdr *h, con
  * `limit` frames (all complete in the buffer, with aligned payloads).
  * The actor stays in its handler context from one to the next, as in a
  * mailbox batch: the per-frame work is the sender, the call and the
- * checks a handler may invalidate (it stopped, sent itself mail, shut the
- * system down, closed the link; a plain actor cannot end but through
- * ax_stop).  Returns the frames run; *stop is 1 when the system is
- * shutting down. */
-static AXI_NOINLINE uint32_t direct_run(axn_link *l, axn_conn *c, ax_system *s, axi_actor *a,
+ * checks a handler may invalidate: ctx->slow (it stopped, shut the system
+ * down, or closed a connection - axn_conn_close sets it while a handler
+ * runs) and its mailbox (mail to itself).  A plain actor cannot end but
+ * through ax_stop.  Returns the frames run; *stop is 1 when the system is
+ * shutting down; the caller checks the connection's state. */
+static AXI_NOINLINE uint32_t direct_run(axn_link *l, ax_system *s, axi_actor *a,
                                         const char *p, size_t fl, uint32_t limit, int *stop)
 {
     ax_ctx *ctx = &s->ctx;
@@ -221,7 +222,7 @@ static AXI_NOINLINE uint32_t direct_run(axn_link *l, axn_conn *c, ax_system *s, 
         fn(state, ctx, &b.view);
         if (AXI_UNLIKELY(p == last))
             break;
-        if (AXI_UNLIKELY(ctx->slow || a->mb_head != NULL || c->state == AXN_C_CLOSED))
+        if (AXI_UNLIKELY(ctx->slow || a->mb_head != NULL))
             break;
         const char *next = p + fl;
         uint64_t h2, k2;
@@ -338,7 +339,7 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
                     if (fl & n->rx_amask)
                         lim = 1; /* the next payload would be misaligned */
                     int stop;
-                    const uint32_t k = direct_run(l, c, s, a, p, fl, (uint32_t)lim, &stop);
+                    const uint32_t k = direct_run(l, s, a, p, fl, (uint32_t)lim, &stop);
                     const size_t more = (size_t)(k - 1) * fl;
                     pos += more;
                     frames += k - 1;
