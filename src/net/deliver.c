@@ -329,6 +329,8 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
              * is empty. */
             if (AXI_LIKELY(a != NULL && axi_can_run_now(s, a, type) &&
                            ((uintptr_t)data & n->rx_amask) == 0)) {
+                uint32_t k = 1;
+                int stop;
                 if (AXI_LIKELY(a->kind == AXI_KIND_PLAIN && hl == AXN_HDR)) {
                     /* This frame and those like it that follow. */
                     uint64_t lim = 1 + (len - pos) / fl;
@@ -338,48 +340,31 @@ int axn_link_input(axn_link *l, axn_conn *c, uint32_t budget)
                         lim = flush_in;
                     if (fl & n->rx_amask)
                         lim = 1; /* the next payload would be misaligned */
-                    int stop;
-                    const uint32_t k = direct_run(l, s, a, p, fl, (uint32_t)lim, &stop);
+                    k = direct_run(l, s, a, p, fl, (uint32_t)lim, &stop);
                     const size_t more = (size_t)(k - 1) * fl;
                     pos += more;
                     frames += k - 1;
                     rx += more;
                     to_ack += more;
-                    direct += k;
-                    if (AXI_UNLIKELY(stop)) {
-                        rc = 1; /* a handler shut the system down */
-                        break;
-                    }
-                    if (AXI_UNLIKELY(c->state == AXN_C_CLOSED)) {
-                        rc = -1; /* a handler closed the link */
-                        break;
-                    }
-                    if (early && (flush_in -= k) == 0) {
-                        axn_flush_early(n); /* resets n->flush_in */
-                        flush_in = n->flush_in;
-                        if (c->state == AXN_C_CLOSED) {
-                            rc = -1;
-                            break;
-                        }
-                    }
-                    continue;
+                } else {
+                    axi_msg b;
+                    b.view.type = type;
+                    b.view.size = size;
+                    b.view.data = (void *)data;
+                    b.sender = from;
+                    b.flags = AXI_MF_BORROWED;
+                    stop = axi_run_now(s, a, &b);
                 }
-                axi_msg b;
-                b.view.type = type;
-                b.view.size = size;
-                b.view.data = (void *)data;
-                b.sender = from;
-                b.flags = AXI_MF_BORROWED;
-                direct++;
-                if (AXI_UNLIKELY(axi_run_now(s, a, &b) != 0)) {
-                    rc = 1; /* the handler shut the system down */
+                direct += k;
+                if (AXI_UNLIKELY(stop)) {
+                    rc = 1; /* a handler shut the system down */
                     break;
                 }
                 if (AXI_UNLIKELY(c->state == AXN_C_CLOSED)) {
-                    rc = -1; /* the handler closed the link */
+                    rc = -1; /* a handler closed the link */
                     break;
                 }
-                if (AXI_UNLIKELY(early && --flush_in == 0)) {
+                if (AXI_UNLIKELY(early && (flush_in -= k) == 0)) {
                     /* A long batch: what its handlers wrote so far goes
                      * out now, so the next node works on it while this
                      * one works on the rest (net_int.h). */
