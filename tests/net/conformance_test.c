@@ -327,6 +327,87 @@ static void test_flap(void **state)
     nt_pair_close(&p);
 }
 
+/* Forwards every message to `to`, counting failed forwards. */
+typedef struct fwd_all {
+    ax_id to;
+    ax_system *sys;
+    uint64_t n, failed, cuts;
+    int cut_next;
+} fwd_all;
+
+static void fwd_all_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    (void)msg;
+    fwd_all *f = state;
+    f->n++;
+    if (ax_forward(ctx, f->to) != 0)
+        f->failed++;
+    /* When told, the connection drops right after a forward, inside the
+     * dispatch pass: with the window still open. */
+    if (f->cut_next && ax_node_disconnect(f->sys, f->to.node) == 0) {
+        f->cut_next = 0;
+        f->cuts++;
+    }
+}
+
+/* The same under forwards: they take the link queue's append window while
+ * the link is up (and the general path while it is down); a window open
+ * when the connection drops (every other cut is the relay's, mid-pass) is
+ * settled with the rest, and the session resumes with nothing lost or
+ * duplicated, in order. */
+static void test_flap_forward(void **state)
+{
+    (void)state;
+    nt_pair p;
+    open_default(&p);
+    nt_sink sink;
+    ax_id sid = remote(nt_spawn_sink(p.a, &sink), 1);
+    assert_true(nt_run(&p, b_up, &p, 5000));
+    fwd_all f = {sid, p.b, 0, 0, 0, 0};
+    ax_id fid;
+    tu_ok(ax_spawn(p.b, fwd_all_recv, &f, NULL, &fid));
+    /* At least N messages, and on until six cuts of each kind. */
+    const uint64_t N = 100000;
+    uint64_t next = 1;
+    int outer = 0, up_rounds = 0, turn = 0;
+    while (next <= N || outer < 6 || f.cuts < 6) {
+        for (int k = 0; k < 1000; k++, next++)
+            tu_ok(ax_system_send(p.b, ax_id_nil(), fid, NT_MSG_SEQ, &next, 8));
+        for (int k = 0; k < 3; k++) {
+            ax_loop_step(p.la, 0);
+            ax_loop_step(p.lb, 0);
+        }
+        up_rounds = b_up(&p) ? up_rounds + 1 : 0;
+        if (up_rounds >= 3 && !f.cut_next && (outer < 6 || f.cuts < 6)) {
+            up_rounds = 0;
+            /* Node 1 cuts from outside a handler, the relay on node 2
+             * from inside one, in turn. */
+            if (turn++ % 2) {
+                tu_ok(ax_node_disconnect(p.a, 2));
+                outer++;
+            } else {
+                f.cut_next = 1;
+            }
+        }
+        assert_true(next < 50 * N); /* (the cuts do come) */
+    }
+    const uint64_t total = next - 1;
+    cnt c = {&sink, total};
+    assert_true(nt_run(&p, got_n, &c, 30000));
+    nt_spin(&p, 50);
+    assert_int_equal(f.n, total);
+    assert_int_equal(f.failed, 0);
+    assert_true(f.cuts >= 6);
+    assert_int_equal(sink.n, total);
+    assert_true(sink.in_order);
+    ax_link_stats st;
+    tu_ok(ax_node_stats(p.b, 1, &st));
+    assert_true(st.resumed >= 1);
+    assert_int_equal(st.lost_unconfirmed, 0);
+    nt_sink_free(&sink);
+    nt_pair_close(&p);
+}
+
 /* A peer that stops reading: the sender's buffer stays within its bound
  * (sends fail past it), and once the peer reads again everything that was
  * accepted arrives, in order. */
@@ -760,6 +841,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_blobs),         cmocka_unit_test(test_outage_flush),
         cmocka_unit_test(test_buffer_bound),  cmocka_unit_test(test_flap),
+        cmocka_unit_test(test_flap_forward),
         cmocka_unit_test(test_slow_reader),   cmocka_unit_test(test_max_frame),
         cmocka_unit_test(test_bad_credentials), cmocka_unit_test(test_names),
         cmocka_unit_test(test_names_shutdown),  cmocka_unit_test(test_monitors),
