@@ -284,6 +284,31 @@ static void test_buffer_bound(void **state)
     tu_ok(ax_loop_free(loop));
 }
 
+/* A few turns of both loops, as a busy pair of processes would take. */
+static void step_both(nt_pair *p)
+{
+    for (int k = 0; k < 3; k++) {
+        ax_loop_step(p->la, 0);
+        ax_loop_step(p->lb, 0);
+    }
+}
+
+/* How a flap test ends: all `total` messages arrived at the sink, in
+ * order; node 2's link to node 1 resumed its session and lost nothing. */
+static void flaps_survived(nt_pair *p, nt_sink *sink, uint64_t total)
+{
+    cnt c = {sink, total};
+    assert_true(nt_run(p, got_n, &c, 30000));
+    nt_spin(p, 50);
+    assert_int_equal(sink->n, total);
+    assert_true(sink->in_order);
+    ax_link_stats st;
+    tu_ok(ax_node_stats(p->b, 1, &st));
+    assert_true(st.resumed >= 1);
+    assert_int_equal(st.lost_unconfirmed, 0);
+    assert_int_equal(st.peer_restarts, 0);
+}
+
 /* Connections closed under load: the session resumes, nothing is lost or
  * duplicated, order holds. */
 static void test_flap(void **state)
@@ -300,10 +325,7 @@ static void test_flap(void **state)
     while (next <= N || flaps < 6) {
         for (int k = 0; k < 1000 && next <= N; k++, next++)
             tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_SEQ, &next, 8));
-        for (int k = 0; k < 3; k++) {
-            ax_loop_step(p.la, 0);
-            ax_loop_step(p.lb, 0);
-        }
+        step_both(&p);
         up_rounds = b_up(&p) ? up_rounds + 1 : 0;
         if (up_rounds >= 5 && flaps < 12) {
             up_rounds = 0;
@@ -312,17 +334,8 @@ static void test_flap(void **state)
             flaps++;
         }
     }
-    cnt c = {&sink, N};
-    assert_true(nt_run(&p, got_n, &c, 30000));
-    nt_spin(&p, 50);
-    assert_int_equal(sink.n, N);
-    assert_true(sink.in_order);
     assert_true(flaps >= 5);
-    ax_link_stats st;
-    tu_ok(ax_node_stats(p.b, 1, &st));
-    assert_true(st.resumed >= 1);
-    assert_int_equal(st.lost_unconfirmed, 0);
-    assert_int_equal(st.peer_restarts, 0);
+    flaps_survived(&p, &sink, N);
     nt_sink_free(&sink);
     nt_pair_close(&p);
 }
@@ -373,10 +386,7 @@ static void test_flap_forward(void **state)
     while (next <= N || outer < 6 || f.cuts < 6) {
         for (int k = 0; k < 1000; k++, next++)
             tu_ok(ax_system_send(p.b, ax_id_nil(), fid, NT_MSG_SEQ, &next, 8));
-        for (int k = 0; k < 3; k++) {
-            ax_loop_step(p.la, 0);
-            ax_loop_step(p.lb, 0);
-        }
+        step_both(&p);
         up_rounds = b_up(&p) ? up_rounds + 1 : 0;
         if (up_rounds >= 3 && !f.cut_next && (outer < 6 || f.cuts < 6)) {
             up_rounds = 0;
@@ -392,18 +402,10 @@ static void test_flap_forward(void **state)
         assert_true(next < 50 * N); /* (the cuts do come) */
     }
     const uint64_t total = next - 1;
-    cnt c = {&sink, total};
-    assert_true(nt_run(&p, got_n, &c, 30000));
-    nt_spin(&p, 50);
+    flaps_survived(&p, &sink, total);
     assert_int_equal(f.n, total);
     assert_int_equal(f.failed, 0);
     assert_true(f.cuts >= 6);
-    assert_int_equal(sink.n, total);
-    assert_true(sink.in_order);
-    ax_link_stats st;
-    tu_ok(ax_node_stats(p.b, 1, &st));
-    assert_true(st.resumed >= 1);
-    assert_int_equal(st.lost_unconfirmed, 0);
     nt_sink_free(&sink);
     nt_pair_close(&p);
 }
