@@ -43,6 +43,15 @@ static ax_id remote(ax_id id, uint32_t node)
     return id;
 }
 
+/* A sink on node 1, once the link is up both ways: its id as node 2
+ * names it. */
+static ax_id sink_on_a(nt_pair *p, nt_sink *sink)
+{
+    ax_id sid = remote(nt_spawn_sink(p->a, sink), 1);
+    assert_true(nt_run(p, b_up, p, 5000));
+    return sid;
+}
+
 static void open_default(nt_pair *p)
 {
     ax_link_options o;
@@ -317,8 +326,7 @@ static void test_flap(void **state)
     nt_pair p;
     open_default(&p);
     nt_sink sink;
-    ax_id sid = remote(nt_spawn_sink(p.a, &sink), 1);
-    assert_true(nt_run(&p, b_up, &p, 5000));
+    ax_id sid = sink_on_a(&p, &sink);
     const uint64_t N = 200000;
     uint64_t next = 1;
     int flaps = 0, up_rounds = 0;
@@ -374,8 +382,7 @@ static void test_flap_forward(void **state)
     nt_pair p;
     open_default(&p);
     nt_sink sink;
-    ax_id sid = remote(nt_spawn_sink(p.a, &sink), 1);
-    assert_true(nt_run(&p, b_up, &p, 5000));
+    ax_id sid = sink_on_a(&p, &sink);
     fwd_all f = {sid, p.b, 0, 0, 0, 0};
     ax_id fid;
     tu_ok(ax_spawn(p.b, fwd_all_recv, &f, NULL, &fid));
@@ -424,8 +431,7 @@ static void test_slow_reader(void **state)
     ob.max_buffer = 4u << 20;
     nt_pair_open(&p, 1, &o, &ob);
     nt_sink sink;
-    ax_id sid = remote(nt_spawn_sink(p.a, &sink), 1);
-    assert_true(nt_run(&p, b_up, &p, 5000));
+    ax_id sid = sink_on_a(&p, &sink);
     unsigned char *buf = malloc(16384);
     nt_blob_fill(buf, 16384);
     uint64_t accepted = 0, refused = 0, hwm = 0;
@@ -486,8 +492,7 @@ static void test_max_frame(void **state)
     oa.max_frame = 1000;
     nt_pair_open(&p, 1, &oa, &ob);
     nt_sink sink;
-    ax_id sid = remote(nt_spawn_sink(p.a, &sink), 1);
-    assert_true(nt_run(&p, b_up, &p, 5000));
+    ax_id sid = sink_on_a(&p, &sink);
     unsigned char buf[2000];
     nt_blob_fill(buf, 1000);
     tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_BLOB, buf, 1000));
