@@ -5,14 +5,16 @@
  * ../shared/peers/c/ring_tcp.c, whose unit this is.
  *
  *   ring_dist --procs P --batch B --payload S --hops M
- *             [--transport tcp|unix|tls|tls-unix] [--runs R]
+ *             [--transport tcp|unix|tls|tls-unix] [--runs R] [--busy-poll US]
  *
  * It starts the P processes itself (fork; node 1 is this process), links
  * them (node i dials node i+1 and accepts node i-1; TCP on 127.0.0.1 with
  * ephemeral ports, Unix sockets in a temporary directory, TLS with
  * certificates generated at start), waits until every link is up, then
- * injects the B messages at node 1.  It prints one line per run:
- *   ring_dist transport=T procs=P batch=B payload=S hops=M secs=X hops_per_s=H laps_per_s=L
+ * injects the B messages at node 1.  Every loop busy-polls for up to US
+ * microseconds (ax_loop_options.busy_poll_us; default 50, 0 turns it
+ * off) before it sleeps.  It prints one line per run:
+ *   ring_dist transport=T procs=P batch=B payload=S busy_poll_us=US hops=M secs=X hops_per_s=H laps_per_s=L
  * and, with --runs > 1, a final "median" line in the same format.
  * Children die with the parent (PR_SET_PDEATHSIG) and are always reaped;
  * if any process fails, all are killed and the exit status is 1. */
@@ -39,6 +41,7 @@
 typedef struct opts {
     int procs, batch, payload, runs;
     uint64_t hops;
+    uint32_t busy_poll_us;
     const char *transport;
 } opts;
 
@@ -153,7 +156,10 @@ static double run_node(const opts *o, int idx, const certgen_paths *cp, const ch
     ax_system_options so;
     memset(&so, 0, sizeof so);
     so.node_id = (uint32_t)idx + 1;
-    if (ax_loop_new(NULL, &loop) || ax_system_new(loop, &so, &sys))
+    ax_loop_options lopt;
+    memset(&lopt, 0, sizeof lopt);
+    lopt.busy_poll_us = o->busy_poll_us;
+    if (ax_loop_new(&lopt, &loop) || ax_system_new(loop, &so, &sys))
         die("loop/system");
     /* The end of a run kills processes mid-stream: not worth a warning. */
     ax_node_set_log(sys, NULL, NULL, AX_LOG_ERROR);
@@ -392,16 +398,17 @@ static void print_line(const opts *o, const char *label, double secs)
 {
     uint64_t laps = (o->hops + (uint64_t)o->procs - 1) / (uint64_t)o->procs;
     double hops = (double)laps * o->procs;
-    printf("%stransport=%s procs=%d batch=%d payload=%d hops=%llu secs=%.3f hops_per_s=%.0f "
-           "laps_per_s=%.0f\n",
-           label, o->transport, o->procs, o->batch, o->payload, (unsigned long long)o->hops, secs,
+    printf("%stransport=%s procs=%d batch=%d payload=%d busy_poll_us=%u hops=%llu secs=%.3f "
+           "hops_per_s=%.0f laps_per_s=%.0f\n",
+           label, o->transport, o->procs, o->batch, o->payload, o->busy_poll_us,
+           (unsigned long long)o->hops, secs,
            hops / secs, (double)laps / secs);
     fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-    opts o = {2, 1024, 0, 1, 20000000, "tcp"};
+    opts o = {2, 1024, 0, 1, 20000000, 50, "tcp"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -419,13 +426,15 @@ int main(int argc, char **argv)
             o.transport = v;
         else if (strcmp(a, "--runs") == 0)
             o.runs = atoi(v);
+        else if (strcmp(a, "--busy-poll") == 0)
+            o.busy_poll_us = (uint32_t)strtoul(v, NULL, 10);
         else
             die("usage: ring_dist --procs P --batch B --payload S --hops M "
-                "[--transport tcp|unix|tls|tls-unix] [--runs R]");
+                "[--transport tcp|unix|tls|tls-unix] [--runs R] [--busy-poll US]");
         i++;
     }
     if (o.procs < 2 || o.procs > MAXP || o.batch < 1 || o.payload < 0 || o.hops == 0 ||
-        o.runs < 1 || o.runs > 99)
+        o.runs < 1 || o.runs > 99 || o.busy_poll_us > AX_LOOP_BUSY_POLL_MAX)
         die("bad arguments");
     if (strcmp(o.transport, "tcp") && strcmp(o.transport, "unix") && strcmp(o.transport, "tls") &&
         strcmp(o.transport, "tls-unix"))

@@ -31,12 +31,25 @@ typedef enum ax_backend {
 typedef struct ax_loop_options {
     ax_backend backend;           /* DEFAULT, EPOLL or POLL */
     const ax_allocator *allocator; /* NULL: malloc; copied, must outlive the loop */
+    /* Busy polling: after a turn whose wait found I/O, poll without
+     * blocking (yielding the CPU between polls) for up to this many
+     * microseconds before sleeping in the poller.  It trades CPU time
+     * for latency when a peer answers within microseconds (a sleep and
+     * wake-up costs several on a VM).  It stops, and backs off for a
+     * growing number of turns, when another thread wants the CPU.  Only
+     * waits that could block poll: a timer due within the window, an
+     * idle loop and ax_loop_step(loop, 0) never do.
+     * 0 (the default): never; at most AX_LOOP_BUSY_POLL_MAX. */
+    uint32_t busy_poll_us;
 } ax_loop_options;
+
+#define AX_LOOP_BUSY_POLL_MAX 1000000u /* 1 s */
 
 /* Create a loop.  `opt` may be NULL for defaults.  On success *out owns a
  * loop the caller frees with ax_loop_free().
- * Errors: AX_EINVAL (out NULL, unknown backend), AX_ENOTSUP (backend not
- * built on this platform), AX_ENOMEM, AX_ESYS (epoll_create/eventfd failed). */
+ * Errors: AX_EINVAL (out NULL, unknown backend, busy_poll_us past
+ * AX_LOOP_BUSY_POLL_MAX), AX_ENOTSUP (backend not built on this
+ * platform), AX_ENOMEM, AX_ESYS (epoll_create/eventfd failed). */
 AX_EXTERN int ax_loop_new(const ax_loop_options *opt, ax_loop **out);
 
 /* Free a loop.  Every system on it must have been freed and every fd
@@ -76,6 +89,20 @@ AX_EXTERN int64_t ax_loop_update_time(ax_loop *loop);
 
 /* The name of the backend in use: "epoll" or "poll". */
 AX_EXTERN const char *ax_loop_backend_name(const ax_loop *loop);
+
+/* Counters since ax_loop_new(), for tuning busy_poll_us: a busy-poll
+ * window that rarely finds I/O only burns CPU; one often contended means
+ * the loop shares its CPU. */
+typedef struct ax_loop_counters {
+    uint64_t turns;          /* turns run by ax_loop_run and ax_loop_step */
+    uint64_t sleeps;         /* waits in the poller that could block */
+    uint64_t busy_polls;     /* busy-poll windows entered */
+    uint64_t busy_hits;      /* ... that found I/O after at least one yield */
+    uint64_t busy_contended; /* ... cut short: another thread wanted the CPU */
+} ax_loop_counters;
+
+/* Copy the loop's counters into *out.  Errors: AX_EINVAL (NULL). */
+AX_EXTERN int ax_loop_stats(const ax_loop *loop, ax_loop_counters *out);
 
 /* ---- embedding ------------------------------------------------------- */
 

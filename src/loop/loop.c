@@ -1,4 +1,5 @@
 /* loop.c - loop lifecycle and the turn: wait, clock, timers, I/O, dispatch. */
+#include <sched.h>
 #include <string.h>
 
 #include "loop/loop_int.h"
@@ -13,6 +14,8 @@ int ax_loop_new(const ax_loop_options *opt, ax_loop **out)
     ax_backend be = opt ? opt->backend : AX_BACKEND_DEFAULT;
     const ax_allocator *a = opt && opt->allocator ? opt->allocator : &axi_default_allocator;
     if (!a->alloc || !a->realloc || !a->free)
+        return AX_EINVAL;
+    if (opt && opt->busy_poll_us > AX_LOOP_BUSY_POLL_MAX)
         return AX_EINVAL;
     const axi_poller *p;
     switch (be) {
@@ -36,6 +39,7 @@ int ax_loop_new(const ax_loop_options *opt, ax_loop **out)
     if (!loop)
         return AX_ENOMEM;
     loop->alloc = *a;
+    loop->busy_poll_ns = opt ? (int64_t)opt->busy_poll_us * 1000 : 0;
     loop->poller = p;
     loop->epfd = -1;
     loop->timers.free_head = NO_SLOT;
@@ -88,6 +92,47 @@ ax_duration ax_loop_timeout(ax_loop *loop)
     return axi_timers_next(loop);
 }
 
+/* A polled wait is "contended" when a yield gave the CPU away for this
+ * long: another thread wanted this CPU, so spinning only delays it. */
+#define AXI_BUSY_CONTENDED_NS 5000
+#define AXI_BUSY_BACKOFF_MAX 1024 /* turns */
+
+/* Poll without blocking, yielding between polls, for up to busy_poll_ns
+ * before a blocking wait would start: a peer's answer that comes within
+ * the window is taken without the sleep and wake-up (on a VM, a halted
+ * vCPU and an interrupt).  When a yield shows that someone else wanted
+ * the CPU, stop and skip polling for a number of turns that doubles with
+ * each contended poll.  Returns the events found, 0 or the poller's
+ * error. */
+static int busy_poll(ax_loop *loop)
+{
+    int64_t t = axi_clock_ns(), end = t + loop->busy_poll_ns;
+    loop->stats.busy_polls++;
+    for (int polls = 0;; polls++) {
+        int n = loop->poller->wait(loop, 0, loop->events, AXI_MAX_EVENTS);
+        if (n != 0) {
+            if (n > 0 && polls > 0) {
+                loop->stats.busy_hits++;
+                loop->busy_backoff = 0; /* polling paid off, uncontended */
+            }
+            return n;
+        }
+        sched_yield();
+        int64_t u = axi_clock_ns();
+        if (u - t > AXI_BUSY_CONTENDED_NS) {
+            loop->stats.busy_contended++;
+            uint32_t b = loop->busy_backoff;
+            b = b ? (b < AXI_BUSY_BACKOFF_MAX ? 2 * b : b) : 1;
+            loop->busy_backoff = b;
+            loop->busy_skip = b;
+            return 0;
+        }
+        if (u >= end)
+            return 0;
+        t = u;
+    }
+}
+
 static int turn(ax_loop *loop, ax_duration max_wait)
 {
     ax_duration timeout = 0;
@@ -102,11 +147,28 @@ static int turn(ax_loop *loop, ax_duration max_wait)
         }
     }
     int n = 0;
-    if (loop->poller->backend_fd(loop) >= 0 || loop->plen > 0 || timeout != 0) {
+    if (loop->busy_skip > 0)
+        loop->busy_skip--;
+    else if (loop->busy && loop->busy_poll_ns > 0 && timeout != 0 &&
+             (timeout < 0 || timeout > loop->busy_poll_ns)) {
+        int64_t t0 = axi_clock_ns();
+        n = busy_poll(loop);
+        if (n < 0)
+            return n;
+        if (timeout > 0) { /* the window counts toward the wait */
+            timeout -= axi_clock_ns() - t0;
+            if (timeout < 0)
+                timeout = 0;
+        }
+    }
+    if (n == 0 && (loop->poller->backend_fd(loop) >= 0 || loop->plen > 0 || timeout != 0)) {
+        loop->stats.sleeps += timeout != 0;
         n = loop->poller->wait(loop, timeout, loop->events, AXI_MAX_EVENTS);
         if (n < 0)
             return n;
     }
+    loop->busy = n > 0;
+    loop->stats.turns++;
     loop->now = axi_clock_ns();
     axi_timers_run(loop);
     axi_io_dispatch(loop, loop->events, n);
@@ -179,6 +241,14 @@ int64_t ax_loop_update_time(ax_loop *loop)
         return 0;
     loop->now = axi_clock_ns();
     return loop->now;
+}
+
+int ax_loop_stats(const ax_loop *loop, ax_loop_counters *out)
+{
+    if (!loop || !out)
+        return AX_EINVAL;
+    *out = loop->stats;
+    return 0;
 }
 
 const char *ax_loop_backend_name(const ax_loop *loop)

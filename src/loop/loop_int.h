@@ -144,6 +144,13 @@ struct ax_loop {
 
     axi_runner *runners;
 
+    /* busy polling (ax_loop_options.busy_poll_us) */
+    int64_t busy_poll_ns; /* 0: off */
+    int busy;             /* the last wait returned events */
+    uint32_t busy_skip;   /* turns left without busy polling */
+    uint32_t busy_backoff; /* the next skip after a contended poll */
+    ax_loop_counters stats;
+
     /* backend state */
     int epfd;
     void *pfds;          /* poll backend: struct pollfd[] */

@@ -151,7 +151,7 @@ static int run_scenario(tu_alloc *ta, scen *s)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->sv), 0);
     ax_loop *loop = NULL;
     ax_system *sys = NULL;
-    ax_loop_options lo = {tu_backend, &ta->a};
+    ax_loop_options lo = {.backend = tu_backend, .allocator = &ta->a};
     int rc = ax_loop_new(&lo, &loop);
     note(s, rc, "ax_loop_new");
     if (rc)

@@ -412,7 +412,7 @@ static void test_embed_actor_system(void **state)
     }
     lt_mt_alloc ma;
     lt_mt_alloc_init(&ma);
-    ax_loop_options lo = {tu_backend, &ma.a};
+    ax_loop_options lo = {.backend = tu_backend, .allocator = &ma.a};
     ax_loop *loop;
     tu_ok(ax_loop_new(&lo, &loop));
     /* A small per-pass budget, so the sends take several turns and the

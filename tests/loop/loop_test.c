@@ -68,7 +68,7 @@ static void test_new_invalid(void **state)
 {
     (void)state;
     ax_loop *loop = (ax_loop *)&loop; /* must be reset to NULL on failure */
-    ax_loop_options o = {(ax_backend)99, NULL};
+    ax_loop_options o = {.backend = (ax_backend)99, .allocator = NULL};
     tu_assert_err(ax_loop_new(&o, &loop), AX_EINVAL);
     assert_null(loop);
     o.backend = (ax_backend)-1;
@@ -99,7 +99,7 @@ static void test_new_enomem(void **state)
         tu_alloc ta;
         tu_alloc_init(&ta);
         ta.fail_at = n;
-        ax_loop_options o = {tu_backend, &ta.a};
+        ax_loop_options o = {.backend = tu_backend, .allocator = &ta.a};
         ax_loop *loop = NULL;
         int rc = ax_loop_new(&o, &loop);
         if (rc == 0) {
@@ -414,7 +414,7 @@ static void test_ref_holds_run_for_post(void **state)
     (void)state;
     lt_mt_alloc ma;
     lt_mt_alloc_init(&ma);
-    ax_loop_options o = {tu_backend, &ma.a};
+    ax_loop_options o = {.backend = tu_backend, .allocator = &ma.a};
     ax_loop *loop;
     tu_ok(ax_loop_new(&o, &loop));
     post_ctx c = {0};

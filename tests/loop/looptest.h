@@ -86,7 +86,7 @@ static inline int lt_teardown(void **state)
 static inline ax_loop *lt_loop_new(tu_alloc *ta)
 {
     tu_alloc_init(ta);
-    ax_loop_options o = {tu_backend, &ta->a};
+    ax_loop_options o = {.backend = tu_backend, .allocator = &ta->a};
     ax_loop *loop = NULL;
     tu_ok(ax_loop_new(&o, &loop));
     return loop;

@@ -245,7 +245,7 @@ static int huge_size_child(uint32_t type, int want)
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         signal(sigs[i], SIG_DFL);
-    ax_loop_options lo = {tu_backend, NULL};
+    ax_loop_options lo = {.backend = tu_backend, .allocator = NULL};
     ax_loop *loop;
     ax_system *sys;
     if (ax_loop_new(&lo, &loop) || ax_system_new(loop, NULL, &sys))

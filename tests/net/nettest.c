@@ -130,7 +130,7 @@ void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa,
                        const ax_link_options *ob, const ax_system_options *sa)
 {
     memset(p, 0, sizeof *p);
-    ax_loop_options lo = {tu_backend, NULL};
+    ax_loop_options lo = {.backend = tu_backend, .allocator = NULL};
     tu_ok(ax_loop_new(&lo, &p->la));
     tu_ok(ax_loop_new(&lo, &p->lb));
     ax_system_options so;

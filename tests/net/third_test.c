@@ -58,7 +58,7 @@ static void trio_open(trio *t)
     nt_serve_addr(addr, sizeof addr);
     tu_ok(ax_serve(t->p.b, addr, &o, &lid));
     tu_ok(ax_serve_address(t->p.b, lid, t->baddr, sizeof t->baddr));
-    ax_loop_options lo = {tu_backend, NULL};
+    ax_loop_options lo = {.backend = tu_backend, .allocator = NULL};
     tu_ok(ax_loop_new(&lo, &t->lc));
     ax_system_options so;
     memset(&so, 0, sizeof so);

@@ -74,7 +74,7 @@ void tu_parse_backend(int argc, char **argv)
 
 void tu_env_open(tu_env *e, const ax_allocator *a, const ax_system_options *opt)
 {
-    ax_loop_options lo = {tu_backend, a};
+    ax_loop_options lo = {.backend = tu_backend, .allocator = a};
     tu_ok(ax_loop_new(&lo, &e->loop));
     ax_system_options so;
     if (opt)
