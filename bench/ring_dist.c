@@ -6,6 +6,7 @@
  *
  *   ring_dist --procs P --batch B --payload S --hops M
  *             [--transport tcp|unix|tls|tls-unix] [--runs R] [--busy-poll US]
+ *             [--loop-stats 1]
  *
  * It starts the P processes itself (fork; node 1 is this process), links
  * them (node i dials node i+1 and accepts node i-1; TCP on 127.0.0.1 with
@@ -15,7 +16,8 @@
  * microseconds (ax_loop_options.busy_poll_us; default 50, 0 turns it
  * off) before it sleeps.  It prints one line per run:
  *   ring_dist transport=T procs=P batch=B payload=S busy_poll_us=US hops=M secs=X hops_per_s=H laps_per_s=L
- * and, with --runs > 1, a final "median" line in the same format.
+ * and, with --runs > 1, a final "median" line in the same format.  With
+ * --loop-stats 1, node 1's loop counters (ax_loop_stats) go to stderr.
  * Children die with the parent (PR_SET_PDEATHSIG) and are always reaped;
  * if any process fails, all are killed and the exit status is 1. */
 #include <errno.h>
@@ -43,6 +45,7 @@ typedef struct opts {
     uint64_t hops;
     uint32_t busy_poll_us;
     const char *transport;
+    int loop_stats;
 } opts;
 
 typedef struct node_state {
@@ -228,6 +231,14 @@ static double run_node(const opts *o, int idx, const certgen_paths *cp, const ch
         while (!ns.done)
             ax_loop_run(loop);
         secs = ns.t1 - t0;
+        ax_loop_counters lc;
+        if (o->loop_stats && ax_loop_stats(loop, &lc) == 0)
+            fprintf(stderr,
+                    "ring_dist node 1 loop: turns=%llu waits=%llu busy_polls=%llu "
+                    "busy_hits=%llu busy_contended=%llu\n",
+                    (unsigned long long)lc.turns, (unsigned long long)lc.waits,
+                    (unsigned long long)lc.busy_polls, (unsigned long long)lc.busy_hits,
+                    (unsigned long long)lc.busy_contended);
     } else {
         /* Run until the parent kills us. */
         for (;;)
@@ -408,7 +419,8 @@ static void print_line(const opts *o, const char *label, double secs)
 
 int main(int argc, char **argv)
 {
-    opts o = {2, 1024, 0, 1, 20000000, 50, "tcp"};
+    opts o = {.procs = 2, .batch = 1024, .runs = 1, .hops = 20000000, .busy_poll_us = 50,
+              .transport = "tcp"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -428,9 +440,12 @@ int main(int argc, char **argv)
             o.runs = atoi(v);
         else if (strcmp(a, "--busy-poll") == 0)
             o.busy_poll_us = (uint32_t)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--loop-stats") == 0)
+            o.loop_stats = atoi(v);
         else
             die("usage: ring_dist --procs P --batch B --payload S --hops M "
-                "[--transport tcp|unix|tls|tls-unix] [--runs R] [--busy-poll US]");
+                "[--transport tcp|unix|tls|tls-unix] [--runs R] [--busy-poll US] "
+                "[--loop-stats 0|1]");
         i++;
     }
     if (o.procs < 2 || o.procs > MAXP || o.batch < 1 || o.payload < 0 || o.hops == 0 ||

@@ -95,9 +95,11 @@ AX_EXTERN const char *ax_loop_backend_name(const ax_loop *loop);
  * the loop shares its CPU. */
 typedef struct ax_loop_counters {
     uint64_t turns;          /* turns run by ax_loop_run and ax_loop_step */
-    uint64_t sleeps;         /* waits in the poller that could block */
-    uint64_t busy_polls;     /* busy-poll windows entered */
-    uint64_t busy_hits;      /* ... that found I/O after at least one yield */
+    uint64_t waits;          /* poller waits with a timeout (they may find
+                                I/O at once); busy polling saves these */
+    uint64_t busy_polls;     /* busy-poll windows that found nothing ready
+                                at first and so polled on */
+    uint64_t busy_hits;      /* ... and found I/O within the window */
     uint64_t busy_contended; /* ... cut short: another thread wanted the CPU */
 } ax_loop_counters;
 

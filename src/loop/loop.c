@@ -106,17 +106,12 @@ ax_duration ax_loop_timeout(ax_loop *loop)
  * error. */
 static int busy_poll(ax_loop *loop)
 {
+    int n = loop->poller->wait(loop, 0, loop->events, AXI_MAX_EVENTS);
+    if (n != 0)
+        return n; /* ready already: a wait, not a poll */
     int64_t t = axi_clock_ns(), end = t + loop->busy_poll_ns;
     loop->stats.busy_polls++;
-    for (int polls = 0;; polls++) {
-        int n = loop->poller->wait(loop, 0, loop->events, AXI_MAX_EVENTS);
-        if (n != 0) {
-            if (n > 0 && polls > 0) {
-                loop->stats.busy_hits++;
-                loop->busy_backoff = 0; /* polling paid off, uncontended */
-            }
-            return n;
-        }
+    for (;;) {
         sched_yield();
         int64_t u = axi_clock_ns();
         if (u - t > AXI_BUSY_CONTENDED_NS) {
@@ -130,6 +125,14 @@ static int busy_poll(ax_loop *loop)
         if (u >= end)
             return 0;
         t = u;
+        n = loop->poller->wait(loop, 0, loop->events, AXI_MAX_EVENTS);
+        if (n != 0) {
+            if (n > 0) {
+                loop->stats.busy_hits++;
+                loop->busy_backoff = 0; /* polling paid off, uncontended */
+            }
+            return n;
+        }
     }
 }
 
@@ -162,7 +165,7 @@ static int turn(ax_loop *loop, ax_duration max_wait)
         }
     }
     if (n == 0 && (loop->poller->backend_fd(loop) >= 0 || loop->plen > 0 || timeout != 0)) {
-        loop->stats.sleeps += timeout != 0;
+        loop->stats.waits += timeout != 0;
         n = loop->poller->wait(loop, timeout, loop->events, AXI_MAX_EVENTS);
         if (n < 0)
             return n;

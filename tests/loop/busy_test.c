@@ -55,7 +55,7 @@ static void test_options_and_counters(void **state)
     tu_ok(ax_loop_new(&o, &loop));
     ax_loop_counters c = stats_of(loop);
     assert_int_equal(c.turns, 0);
-    assert_int_equal(c.sleeps, 0);
+    assert_int_equal(c.waits, 0);
     assert_int_equal(c.busy_polls, 0);
     assert_int_equal(c.busy_hits, 0);
     assert_int_equal(c.busy_contended, 0);
@@ -65,7 +65,7 @@ static void test_options_and_counters(void **state)
     tu_assert_err(ax_loop_step(loop, AX_FOREVER), 0);
     c = stats_of(loop);
     assert_int_equal(c.turns, 1);
-    assert_int_equal(c.sleeps, 0);
+    assert_int_equal(c.waits, 0);
     assert_int_equal(c.busy_polls, 0);
     tu_ok(ax_loop_free(loop));
 }
@@ -149,9 +149,9 @@ static void test_echo_with_and_without(void **state)
     ax_loop_counters on = run_echo(1000);
     assert_true(on.busy_polls >= 1);
     assert_true(on.busy_hits + on.busy_contended <= on.busy_polls);
-    assert_true(on.sleeps <= on.turns);
-    print_message("busy 1000 us: turns %llu sleeps %llu polls %llu hits %llu contended %llu\n",
-                  (unsigned long long)on.turns, (unsigned long long)on.sleeps,
+    assert_true(on.waits <= on.turns);
+    print_message("busy 1000 us: turns %llu waits %llu polls %llu hits %llu contended %llu\n",
+                  (unsigned long long)on.turns, (unsigned long long)on.waits,
                   (unsigned long long)on.busy_polls, (unsigned long long)on.busy_hits,
                   (unsigned long long)on.busy_contended);
 }
@@ -174,14 +174,14 @@ static void test_silent_peer_polls_once(void **state)
     assert_int_equal(reads, 1);
     ax_loop_counters c = stats_of(loop);
     assert_int_equal(c.busy_polls, 0); /* no I/O before: slept */
-    assert_int_equal(c.sleeps, 1);
+    assert_int_equal(c.waits, 1);
     tu_assert_err(ax_loop_step(loop, AX_MSEC(30)), 1); /* polls, then sleeps */
     tu_assert_err(ax_loop_step(loop, AX_MSEC(30)), 1); /* sleeps */
     c = stats_of(loop);
     assert_int_equal(c.turns, 3);
     assert_int_equal(c.busy_polls, 1);
     assert_int_equal(c.busy_hits, 0);
-    assert_int_equal(c.sleeps, 3);
+    assert_int_equal(c.waits, 3);
     /* An embedding host's step(loop, 0) never waits, so never polls. */
     assert_int_equal(write(p[1], "y", 1), 1);
     for (int i = 0; i < 3; i++)
@@ -189,7 +189,7 @@ static void test_silent_peer_polls_once(void **state)
     assert_int_equal(reads, 2);
     c = stats_of(loop);
     assert_int_equal(c.busy_polls, 1);
-    assert_int_equal(c.sleeps, 3);
+    assert_int_equal(c.waits, 3);
     ax_io_stop(w);
     lt_loop_free(loop, &ta);
     lt_close2(p);
