@@ -9,28 +9,12 @@
 #define MSG_PING 100u
 #define ECHOES 2000
 
-static ax_loop *busy_loop_new(tu_alloc *ta, uint32_t us)
-{
-    tu_alloc_init(ta);
-    ax_loop_options o = {.backend = tu_backend, .allocator = &ta->a, .busy_poll_us = us};
-    ax_loop *loop = NULL;
-    tu_ok(ax_loop_new(&o, &loop));
-    return loop;
-}
-
 static ax_loop_counters stats_of(const ax_loop *loop)
 {
     ax_loop_counters c;
     memset(&c, 0xff, sizeof c);
     tu_ok(ax_loop_stats(loop, &c));
     return c;
-}
-
-static void count_timer(ax_loop *loop, ax_timer t, void *arg)
-{
-    (void)loop;
-    (void)t;
-    (*(int *)arg)++;
 }
 
 /* Reads and drops whatever is there. */
@@ -116,7 +100,7 @@ static void echo_io(ax_loop *loop, ax_io *w, int fd, unsigned ev, void *arg)
 static ax_loop_counters run_echo(uint32_t busy_us)
 {
     tu_alloc ta;
-    ax_loop *loop = busy_loop_new(&ta, busy_us);
+    ax_loop *loop = lt_loop_new_busy(&ta, busy_us);
     int sv[2];
     lt_socketpair(sv);
     assert_int_equal(fcntl(sv[1], F_SETFL, 0), 0); /* the thread blocks */
@@ -164,7 +148,7 @@ static void test_silent_peer_polls_once(void **state)
 {
     (void)state;
     tu_alloc ta;
-    ax_loop *loop = busy_loop_new(&ta, 100);
+    ax_loop *loop = lt_loop_new_busy(&ta, 100);
     int p[2], reads = 0;
     lt_pipe(p);
     ax_io *w;
@@ -202,7 +186,7 @@ static void test_timers_and_the_window(void **state)
 {
     (void)state;
     tu_alloc ta;
-    ax_loop *loop = busy_loop_new(&ta, AX_LOOP_BUSY_POLL_MAX);
+    ax_loop *loop = lt_loop_new_busy(&ta, AX_LOOP_BUSY_POLL_MAX);
     int p[2], reads = 0, fired = 0;
     lt_pipe(p);
     ax_io *w;
@@ -210,7 +194,7 @@ static void test_timers_and_the_window(void **state)
     assert_int_equal(write(p[1], "x", 1), 1);
     tu_assert_err(ax_loop_step(loop, AX_MSEC(30)), 1);
     assert_int_equal(reads, 1);
-    tu_ok(ax_timer_start(loop, AX_MSEC(20), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(20), 0, lt_count_timer, &fired, NULL));
     int64_t t0 = ax_loop_now(loop);
     while (!fired)
         tu_assert_err(ax_loop_step(loop, AX_FOREVER), 1);
@@ -219,12 +203,12 @@ static void test_timers_and_the_window(void **state)
     ax_io_stop(w);
     lt_loop_free(loop, &ta);
 
-    loop = busy_loop_new(&ta, 200);
+    loop = lt_loop_new_busy(&ta, 200);
     fired = reads = 0;
     tu_ok(ax_io_start(loop, p[0], AX_READABLE, drain_io, &reads, &w));
     assert_int_equal(write(p[1], "x", 1), 1);
     tu_assert_err(ax_loop_step(loop, AX_MSEC(30)), 1);
-    tu_ok(ax_timer_start(loop, AX_MSEC(20), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(20), 0, lt_count_timer, &fired, NULL));
     t0 = ax_loop_now(loop);
     while (!fired)
         tu_assert_err(ax_loop_step(loop, AX_FOREVER), 1);

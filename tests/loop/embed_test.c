@@ -21,13 +21,6 @@ typedef struct seq_msg {
     int32_t seq;
 } seq_msg;
 
-static void count_timer(ax_loop *loop, ax_timer t, void *arg)
-{
-    (void)loop;
-    (void)t;
-    (*(int *)arg)++;
-}
-
 static void no_io(ax_loop *loop, ax_io *w, int fd, unsigned ev, void *arg)
 {
     (void)loop;
@@ -143,12 +136,12 @@ static void test_timeout_values(void **state)
     /* A timer: the time until it is due. */
     ax_timer far, due;
     int fired = 0;
-    tu_ok(ax_timer_start(loop, AX_SEC(1), 0, count_timer, &fired, &far));
+    tu_ok(ax_timer_start(loop, AX_SEC(1), 0, lt_count_timer, &fired, &far));
     ax_duration to = ax_loop_timeout(loop);
     assert_true(to > 0);
     assert_true(to <= AX_SEC(1));
     /* A timer due now: 0. */
-    tu_ok(ax_timer_start(loop, 0, 0, count_timer, &fired, &due));
+    tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &fired, &due));
     assert_int_equal(ax_loop_timeout(loop), 0);
     tu_ok(ax_timer_stop(loop, due));
     assert_true(ax_loop_timeout(loop) > 0);
@@ -193,7 +186,7 @@ static void test_timeout_after_host_work(void **state)
     tu_assert_err(ax_loop_step(loop, 0), 0);
     int64_t deadline = ax_loop_update_time(loop) + AX_SEC(1);
     ax_timer t;
-    tu_ok(ax_timer_start(loop, AX_SEC(1), 0, count_timer, &fired, &t));
+    tu_ok(ax_timer_start(loop, AX_SEC(1), 0, lt_count_timer, &fired, &t));
     lt_sleep_ns(AX_MSEC(300)); /* the host is busy elsewhere */
     /* Without a fresh clock: counted from the last turn's reading. */
     assert_int_equal(ax_loop_timeout(loop), deadline - ax_loop_now(loop));
@@ -312,7 +305,7 @@ static void test_embed_timers_and_io(void **state)
     tu_ok(ax_io_start(loop, p[0], AX_READABLE, read_io, &c.pipe_reads, &wp));
     tu_ok(ax_io_start(loop, q[0], AX_READABLE, read_io, &c.thread_pipe_reads, &wq));
     int64_t base = ax_loop_update_time(loop);
-    tu_ok(ax_timer_start(loop, AX_MSEC(5), 0, count_timer, &c.t5, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(5), 0, lt_count_timer, &c.t5, NULL));
     tu_ok(ax_timer_start(loop, AX_MSEC(15), 0, write_timer, &c, NULL));
     tu_ok(ax_timer_start(loop, AX_MSEC(30), 0, last_timer, &c, NULL));
     tu_ok(ax_timer_start(loop, AX_MSEC(10), AX_MSEC(10), rep_timer, &c, &c.rep_h));

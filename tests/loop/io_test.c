@@ -55,13 +55,6 @@ static int rec_called(void *arg)
     return ((io_rec *)arg)->calls > 0;
 }
 
-static void count_timer(ax_loop *loop, ax_timer t, void *arg)
-{
-    (void)loop;
-    (void)t;
-    (*(int *)arg)++;
-}
-
 /* ---- fixture and shared steps ----------------------------------------- */
 
 /* What most tests start from: a loop on the backend under test with the
@@ -295,7 +288,7 @@ static void test_update_pause_resume(void **state)
 static void expect_no_spin(ax_loop *loop, const io_rec *r)
 {
     int fired = 0, steps = 0;
-    tu_ok(ax_timer_start(loop, AX_MSEC(50), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(50), 0, lt_count_timer, &fired, NULL));
     while (!fired) {
         assert_true(ax_loop_step(loop, AX_FOREVER) >= 0);
         assert_true(++steps < 1000000);

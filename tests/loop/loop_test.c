@@ -13,13 +13,6 @@ static void no_timer(ax_loop *loop, ax_timer t, void *arg)
     fail_msg("this timer must never fire");
 }
 
-static void count_timer(ax_loop *loop, ax_timer t, void *arg)
-{
-    (void)loop;
-    (void)t;
-    (*(int *)arg)++;
-}
-
 static void no_io(ax_loop *loop, ax_io *w, int fd, unsigned ev, void *arg)
 {
     (void)loop;
@@ -180,7 +173,7 @@ static void test_run_until_timers_done(void **state)
     ax_loop *loop = lt_loop_new(&ta);
     int fired = 0;
     for (int i = 0; i < 5; i++)
-        tu_ok(ax_timer_start(loop, AX_MSEC(i * 2), 0, count_timer, &fired, NULL));
+        tu_ok(ax_timer_start(loop, AX_MSEC(i * 2), 0, lt_count_timer, &fired, NULL));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(fired, 5);
     assert_int_equal(ax_timer_count(loop), 0);
@@ -193,7 +186,7 @@ static void test_step_alive_then_idle(void **state)
     tu_alloc ta;
     ax_loop *loop = lt_loop_new(&ta);
     int fired = 0;
-    tu_ok(ax_timer_start(loop, AX_MSEC(20), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(20), 0, lt_count_timer, &fired, NULL));
     /* Not due yet: a non-waiting step runs nothing and reports "alive". */
     tu_assert_err(ax_loop_step(loop, 0), 1);
     assert_int_equal(fired, 0);
@@ -244,7 +237,7 @@ static void test_step_max_wait_bounds_sleep(void **state)
     ax_loop *loop = lt_loop_new(&ta);
     int fired = 0;
     ax_timer t;
-    tu_ok(ax_timer_start(loop, AX_SEC(20), 0, count_timer, &fired, &t));
+    tu_ok(ax_timer_start(loop, AX_SEC(20), 0, lt_count_timer, &fired, &t));
     int64_t t0 = lt_clock_ns();
     tu_assert_err(ax_loop_step(loop, AX_MSEC(10)), 1);
     int64_t dt = lt_clock_ns() - t0;
@@ -294,7 +287,7 @@ static void test_stop_from_callback(void **state)
      * before it has done anything: ax_loop_run starts by clearing it. */
     int fired = 0;
     ax_loop_stop(loop);
-    tu_ok(ax_timer_start(loop, AX_MSEC(1), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(1), 0, lt_count_timer, &fired, NULL));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(fired, 1);
     lt_loop_free(loop, &ta);
@@ -313,7 +306,7 @@ static void test_stop_during_step_does_not_latch(void **state)
     stop_ctx c = {0, 1};
     int fired = 0;
     tu_ok(ax_timer_start(loop, 0, 0, stop_timer, &c, NULL));
-    tu_ok(ax_timer_start(loop, AX_MSEC(50), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(50), 0, lt_count_timer, &fired, NULL));
     tu_assert_err(ax_loop_step(loop, 0), 1);
     assert_int_equal(c.fired, 1);
     /* Only the 50 ms timer is left: the loop should be willing to sleep. */
@@ -372,7 +365,7 @@ static void test_ref_keeps_run_until_timer_unrefs(void **state)
     ax_loop *loop = lt_loop_new(&ta);
     int fired = 0, unrefs = 0;
     ax_loop_ref(loop);
-    tu_ok(ax_timer_start(loop, AX_MSEC(5), 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, AX_MSEC(5), 0, lt_count_timer, &fired, NULL));
     tu_ok(ax_timer_start(loop, AX_MSEC(30), 0, unref_timer, &unrefs, NULL));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(fired, 1);

@@ -82,14 +82,27 @@ static inline int lt_teardown(void **state)
     }
 
 /* A loop on the backend under test using the counting allocator `ta`
- * (initialised here). */
-static inline ax_loop *lt_loop_new(tu_alloc *ta)
+ * (initialised here), busy-polling for `busy_us` (0: not at all). */
+static inline ax_loop *lt_loop_new_busy(tu_alloc *ta, uint32_t busy_us)
 {
     tu_alloc_init(ta);
-    ax_loop_options o = {.backend = tu_backend, .allocator = &ta->a};
+    ax_loop_options o = {.backend = tu_backend, .allocator = &ta->a, .busy_poll_us = busy_us};
     ax_loop *loop = NULL;
     tu_ok(ax_loop_new(&o, &loop));
     return loop;
+}
+
+static inline ax_loop *lt_loop_new(tu_alloc *ta)
+{
+    return lt_loop_new_busy(ta, 0);
+}
+
+/* A timer callback that counts its calls in the int at `arg`. */
+static inline void lt_count_timer(ax_loop *loop, ax_timer t, void *arg)
+{
+    (void)loop;
+    (void)t;
+    (*(int *)arg)++;
 }
 
 /* Free the loop and check that every block it allocated came back. */

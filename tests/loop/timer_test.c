@@ -8,13 +8,6 @@
 #include "looptest.h"
 #include "loop/loop_int.h" /* heap invariant check only */
 
-static void count_timer(ax_loop *loop, ax_timer t, void *arg)
-{
-    (void)loop;
-    (void)t;
-    (*(int *)arg)++;
-}
-
 static void no_timer(ax_loop *loop, ax_timer t, void *arg)
 {
     (void)loop;
@@ -166,7 +159,7 @@ static void test_repeat_once_per_pass(void **state)
     ax_loop *loop = lt_loop_new(&ta);
     int fired = 0;
     ax_timer t;
-    tu_ok(ax_timer_start(loop, 0, 1, count_timer, &fired, &t));
+    tu_ok(ax_timer_start(loop, 0, 1, lt_count_timer, &fired, &t));
     for (int i = 1; i <= 10; i++) {
         tu_assert_err(ax_loop_step(loop, 0), 1);
         assert_true(fired <= i);
@@ -259,7 +252,7 @@ static void test_stop_other_from_callback(void **state)
     tu_ok(ax_timer_start(loop, 0, 0, stop_others_timer, &c, NULL));
     tu_ok(ax_timer_start(loop, 0, 0, no_timer, NULL, &c.victims[0]));
     tu_ok(ax_timer_start(loop, 0, AX_MSEC(1), no_timer, NULL, &c.victims[1]));
-    tu_ok(ax_timer_start(loop, 0, 0, count_timer, &survivor, NULL));
+    tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &survivor, NULL));
     tu_ok(ax_timer_start(loop, AX_SEC(10), 0, no_timer, NULL, &c.victims[2]));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(c.fired, 1);
@@ -277,7 +270,7 @@ static void test_stale_handles(void **state)
     ax_loop *loop = lt_loop_new(&ta);
     int fired = 0;
     ax_timer fired_h, stopped_h, reused_h;
-    tu_ok(ax_timer_start(loop, 0, 0, count_timer, &fired, &fired_h));
+    tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &fired, &fired_h));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(fired, 1);
     tu_assert_err(ax_timer_stop(loop, fired_h), AX_ENOENT);
@@ -325,7 +318,7 @@ static void test_invalid_args(void **state)
     assert_int_equal(ax_timer_count(NULL), 0);
     /* out may be NULL. */
     int fired = 0;
-    tu_ok(ax_timer_start(loop, 0, 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &fired, NULL));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(fired, 1);
     lt_loop_free(loop, &ta);
@@ -339,8 +332,8 @@ static void test_count(void **state)
     int fired = 0;
     ax_timer one, rep, far;
     assert_int_equal(ax_timer_count(loop), 0);
-    tu_ok(ax_timer_start(loop, 0, 0, count_timer, &fired, &one));
-    tu_ok(ax_timer_start(loop, 0, AX_MSEC(1), count_timer, &fired, &rep));
+    tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &fired, &one));
+    tu_ok(ax_timer_start(loop, 0, AX_MSEC(1), lt_count_timer, &fired, &rep));
     tu_ok(ax_timer_start(loop, AX_SEC(10), 0, no_timer, NULL, &far));
     assert_int_equal(ax_timer_count(loop), 3);
     tu_assert_err(ax_loop_step(loop, 0), 1);
@@ -487,7 +480,7 @@ static void test_huge_delay(void **state)
     tu_ok(ax_timer_start(loop, INT64_MAX, 0, no_timer, NULL, &never));
     tu_ok(ax_timer_start(loop, INT64_MAX - 1, 0, no_timer, NULL, NULL));
     /* delay 0, period INT64_MAX: fires once, then (re-armed) never again. */
-    tu_ok(ax_timer_start(loop, 0, INT64_MAX, count_timer, &rep_fired, &rep));
+    tu_ok(ax_timer_start(loop, 0, INT64_MAX, lt_count_timer, &rep_fired, &rep));
     for (int i = 0; i < 5; i++)
         tu_assert_err(ax_loop_step(loop, 0), 1);
     assert_int_equal(rep_fired, 1);
@@ -515,13 +508,13 @@ static void test_start_enomem(void **state)
         ta.fail_at = ta.allocs + ta.reallocs + n;
         int fired = 0, failures = 0;
         for (int i = 0; i < K; i++) {
-            int rc = ax_timer_start(loop, 0, 0, count_timer, &fired, NULL);
+            int rc = ax_timer_start(loop, 0, 0, lt_count_timer, &fired, NULL);
             if (rc != 0) {
                 tu_assert_err(rc, AX_ENOMEM);
                 failures++;
                 assert_int_equal(ax_timer_count(loop), (size_t)i);
                 ta.fail_at = 0;
-                tu_ok(ax_timer_start(loop, 0, 0, count_timer, &fired, NULL));
+                tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &fired, NULL));
             }
             assert_int_equal(ax_timer_count(loop), (size_t)i + 1);
         }
@@ -660,7 +653,7 @@ static void test_many_stop_all(void **state)
     tu_assert_err(ax_loop_step(loop, AX_FOREVER), 0); /* idle: returns */
     /* The freed slots are reusable. */
     int fired = 0;
-    tu_ok(ax_timer_start(loop, 0, 0, count_timer, &fired, NULL));
+    tu_ok(ax_timer_start(loop, 0, 0, lt_count_timer, &fired, NULL));
     tu_ok(ax_loop_run(loop));
     assert_int_equal(fired, 1);
     free(m);
