@@ -261,10 +261,7 @@ static void test_posts_wake_polling_loop(void **state)
 {
     (void)state;
     lt_mt_alloc ma;
-    lt_mt_alloc_init(&ma);
-    ax_loop_options o = {.backend = tu_backend, .allocator = &ma.a, .busy_poll_us = 500};
-    ax_loop *loop;
-    tu_ok(ax_loop_new(&o, &loop));
+    ax_loop *loop = lt_mt_loop_new(&ma, 500);
     post_ctx c = {0};
     tu_ok(ax_system_new(loop, NULL, &c.sys));
     tu_ok(ax_msg_register_pod(c.sys, MSG_PING, "ping", sizeof(int64_t), _Alignof(int64_t)));
@@ -279,9 +276,7 @@ static void test_posts_wake_polling_loop(void **state)
     assert_int_equal(c.handled, POSTS);
     assert_int_equal(c.bad, 0);
     assert_true(stats_of(loop).turns > 0);
-    tu_ok(ax_system_free(c.sys));
-    tu_ok(ax_loop_free(loop));
-    lt_mt_alloc_check(&ma);
+    lt_mt_loop_free(loop, c.sys, &ma);
 }
 
 static const struct CMUnitTest tests[] = {

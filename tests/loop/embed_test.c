@@ -404,10 +404,7 @@ static void test_embed_actor_system(void **state)
         skip();
     }
     lt_mt_alloc ma;
-    lt_mt_alloc_init(&ma);
-    ax_loop_options lo = {.backend = tu_backend, .allocator = &ma.a};
-    ax_loop *loop;
-    tu_ok(ax_loop_new(&lo, &loop));
+    ax_loop *loop = lt_mt_loop_new(&ma, 0);
     /* A small per-pass budget, so the sends take several turns and the
      * outer loop must see ax_loop_timeout() == 0 in between. */
     ax_system_options so;
@@ -447,9 +444,7 @@ static void test_embed_actor_system(void **state)
     assert_int_equal(stats.delivered, 2 * PER_SRC);
     assert_int_equal(stats.posted, PER_SRC);
     assert_int_equal(stats.dead_letters, 0);
-    tu_ok(ax_system_free(sys));
-    tu_ok(ax_loop_free(loop));
-    lt_mt_alloc_check(&ma);
+    lt_mt_loop_free(loop, sys, &ma);
 }
 
 static const struct CMUnitTest tests[] = {

@@ -406,10 +406,7 @@ static void test_ref_holds_run_for_post(void **state)
 {
     (void)state;
     lt_mt_alloc ma;
-    lt_mt_alloc_init(&ma);
-    ax_loop_options o = {.backend = tu_backend, .allocator = &ma.a};
-    ax_loop *loop;
-    tu_ok(ax_loop_new(&o, &loop));
+    ax_loop *loop = lt_mt_loop_new(&ma, 0);
     post_ctx c = {0};
     tu_ok(ax_system_new(loop, NULL, &c.sys));
     tu_ok(ax_msg_register_pod(c.sys, MSG_PING, "ping", sizeof(int64_t), _Alignof(int64_t)));
@@ -423,9 +420,7 @@ static void test_ref_holds_run_for_post(void **state)
     tu_ok((int)(intptr_t)ret);
     assert_int_equal(c.handled, 1);
     assert_int_equal(c.value, 42);
-    tu_ok(ax_system_free(c.sys));
-    tu_ok(ax_loop_free(loop));
-    lt_mt_alloc_check(&ma);
+    lt_mt_loop_free(loop, c.sys, &ma);
 }
 
 /* ---- re-entrancy ----------------------------------------------------- */

@@ -165,6 +165,25 @@ static inline void lt_mt_alloc_check(lt_mt_alloc *m)
     pthread_mutex_destroy(&m->mu);
 }
 
+/* A loop on the backend under test using the thread-safe counting
+ * allocator `m` (initialised here), busy-polling for `busy_us`. */
+static inline ax_loop *lt_mt_loop_new(lt_mt_alloc *m, uint32_t busy_us)
+{
+    lt_mt_alloc_init(m);
+    ax_loop_options o = {.backend = tu_backend, .allocator = &m->a, .busy_poll_us = busy_us};
+    ax_loop *loop = NULL;
+    tu_ok(ax_loop_new(&o, &loop));
+    return loop;
+}
+
+/* Free the system and the loop, then check every block came back. */
+static inline void lt_mt_loop_free(ax_loop *loop, ax_system *sys, lt_mt_alloc *m)
+{
+    tu_ok(ax_system_free(sys));
+    tu_ok(ax_loop_free(loop));
+    lt_mt_alloc_check(m);
+}
+
 /* A non-blocking, close-on-exec pipe / socketpair. */
 static inline void lt_pipe(int fds[2])
 {
