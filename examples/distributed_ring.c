@@ -2,19 +2,27 @@
  * starts them all (fork), links them over Unix sockets (or TCP), and sends
  * a token around.
  *
- *   distributed_ring [--procs N] [--laps L] [--tcp BASE_PORT]
+ *   distributed_ring [--procs N] [--laps L] [--tcp BASE_PORT] [--timeout SECONDS]
  *
  * Node i serves its own address and dials node i+1; every node registers
  * its actor as "ring-<i>" and finds the next one with ax_name_resolve().
  * Node 1 injects the token, prints each lap, and after L laps sends a stop
  * token around, which every node forwards before it exits.  The actors
- * are ordinary: ax_send() to an id whose node is another process. */
+ * are ordinary: ax_send() to an id whose node is another process.
+ *
+ * Nothing is left behind: the other nodes die with node 1 (Linux's parent
+ * death signal), and node 1 gives up with exit status 1 when another node
+ * ends with an error or the laps are not done within the timeout (default
+ * 30 s). */
 #define _GNU_SOURCE /* fork, mkdtemp, clock_gettime, kill under -std=c11 */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +40,10 @@ typedef struct node {
     uint32_t id, procs, laps;
     ax_system *sys;
     ax_id next;
-    double t0;
-    int stopping;
+    double t0, deadline;
+    int stopping, failed;
+    uint32_t lap; /* node 1: the lap under way */
+    pid_t *kids;  /* node 1: the other nodes' processes, by node id */
 } node;
 
 static double now_s(void)
@@ -70,6 +80,7 @@ static void ring_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
                 return;
             }
             t.lap++;
+            n->lap = t.lap;
             t.hops = 0;
             n->t0 = now_s();
         }
@@ -106,8 +117,33 @@ static void on_found(void *arg, int err, ax_id id)
     }
     f->n->next = id;
     if (f->n->id == 1) /* give the others a moment to find their next */
-        ax_system_schedule(f->n->sys, AX_MSEC(300), ax_id_nil(), f->self, MSG_GO, NULL, 0,
-                           NULL);
+        ax_system_schedule(f->n->sys, AX_MSEC(300), ax_id_nil(), f->self, MSG_GO, NULL, 0, NULL);
+}
+
+/* Node 1: another node that ended with an error (a node ends with status
+ * 0 only after the stop token passed it), or the time is up. */
+static int failure(node *n)
+{
+    for (uint32_t i = 2; i <= n->procs; i++) {
+        int st;
+        if (n->kids[i] > 0 && waitpid(n->kids[i], &st, WNOHANG) == n->kids[i]) {
+            n->kids[i] = 0;
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                continue;
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "distributed_ring: node %u ended early: signal %d\n", i,
+                        WTERMSIG(st));
+            else
+                fprintf(stderr, "distributed_ring: node %u ended early: exit status %d\n", i,
+                        WEXITSTATUS(st));
+            return 1;
+        }
+    }
+    if (now_s() > n->deadline) {
+        fprintf(stderr, "distributed_ring: timed out in lap %u of %u\n", n->lap, n->laps);
+        return 1;
+    }
+    return 0;
 }
 
 /* Leave the loop once a stop has passed through and the frame is out. */
@@ -115,8 +151,12 @@ static void watch_stop(ax_loop *loop, ax_timer t, void *arg)
 {
     (void)t;
     node *n = arg;
-    if (n->stopping)
+    if (n->stopping) {
         ax_loop_stop(loop);
+    } else if (n->id == 1 && failure(n)) {
+        n->failed = 1;
+        ax_loop_stop(loop);
+    }
 }
 
 static void address(char *buf, size_t cap, const char *dir, int base_port, uint32_t i)
@@ -127,13 +167,14 @@ static void address(char *buf, size_t cap, const char *dir, int base_port, uint3
         snprintf(buf, cap, "%s/node%u.sock", dir, i);
 }
 
-static int run_node(uint32_t id, uint32_t procs, uint32_t laps, const char *dir, int base_port)
+static int run_node(uint32_t id, uint32_t procs, uint32_t laps, const char *dir, int base_port,
+                    pid_t *kids, double timeout)
 {
     ax_loop *loop;
     ax_system_options so;
     memset(&so, 0, sizeof so);
     so.node_id = id;
-    node n = {id, procs, laps, NULL, ax_id_nil(), 0, 0};
+    node n = {id, procs, laps, NULL, ax_id_nil(), 0, now_s() + timeout, 0, 0, 1, kids};
     check(ax_loop_new(NULL, &loop), "loop");
     check(ax_system_new(loop, &so, &n.sys), "system");
     check(ax_msg_register_pod(n.sys, MSG_TOKEN, "token", sizeof(token), 4), "register");
@@ -150,7 +191,9 @@ static int run_node(uint32_t id, uint32_t procs, uint32_t laps, const char *dir,
     lo.reconnect_min = AX_MSEC(50);
     char addr[128];
     address(addr, sizeof addr, dir, base_port, id);
-    check(ax_serve(n.sys, addr, &lo, NULL), "serve");
+    char what[160];
+    snprintf(what, sizeof what, "serve %s", addr);
+    check(ax_serve(n.sys, addr, &lo, NULL), what);
     uint32_t next = id % procs + 1;
     address(addr, sizeof addr, dir, base_port, next);
     check(ax_node_add(n.sys, next, addr, &lo), "node add");
@@ -160,44 +203,83 @@ static int run_node(uint32_t id, uint32_t procs, uint32_t laps, const char *dir,
     ax_loop_run(loop);
     ax_system_free(n.sys); /* flushes the last frames, then closes */
     ax_loop_free(loop);
-    return 0;
+    return n.failed;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: distributed_ring [--procs 2..64] [--laps L] [--tcp BASE_PORT] "
+                    "[--timeout SECONDS]\n");
+    exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    uint32_t procs = 4, laps = 5;
-    int base_port = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    long procs = 4, laps = 5, base_port = 0, timeout = 30;
+    for (int i = 1; i < argc; i += 2) {
+        char *end;
+        if (i + 1 >= argc)
+            usage();
+        long v = strtol(argv[i + 1], &end, 10);
+        if (*argv[i + 1] == '\0' || *end != '\0')
+            usage();
         if (!strcmp(argv[i], "--procs"))
-            procs = (uint32_t)atoi(argv[i + 1]);
+            procs = v;
         else if (!strcmp(argv[i], "--laps"))
-            laps = (uint32_t)atoi(argv[i + 1]);
+            laps = v;
         else if (!strcmp(argv[i], "--tcp"))
-            base_port = atoi(argv[i + 1]);
+            base_port = v;
+        else if (!strcmp(argv[i], "--timeout"))
+            timeout = v;
+        else
+            usage();
     }
-    if (procs < 2 || procs > 64 || laps < 1) {
-        fprintf(stderr, "usage: distributed_ring [--procs 2..64] [--laps L] [--tcp BASE_PORT]\n");
-        return 2;
-    }
+    if (procs < 2 || procs > 64 || laps < 1 || laps > 1000000 || base_port < 0 ||
+        base_port + procs > 65535 || timeout < 1)
+        usage();
     char dir[] = "/tmp/distributed_ring-XXXXXX";
-    if (!base_port && !mkdtemp(dir))
+    if (!base_port && !mkdtemp(dir)) {
+        perror("distributed_ring: mkdtemp");
         return 1;
-    pid_t kids[64];
-    for (uint32_t i = 2; i <= procs; i++) {
-        kids[i] = fork();
-        if (kids[i] == 0)
-            return run_node(i, procs, laps, dir, base_port);
     }
-    int rc = run_node(1, procs, laps, dir, base_port);
-    for (uint32_t i = 2; i <= procs; i++) {
+    pid_t kids[65] = {0}, parent = getpid();
+    for (uint32_t i = 2; i <= (uint32_t)procs; i++) {
+        kids[i] = fork();
+        if (kids[i] < 0) {
+            perror("distributed_ring: fork");
+            for (uint32_t k = 2; k < i; k++)
+                kill(kids[k], SIGKILL);
+            return 1;
+        }
+        if (kids[i] == 0) {
+#ifdef __linux__
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive node 1 */
+#endif
+            if (getppid() != parent)
+                _exit(1); /* node 1 is gone already */
+            return run_node(i, (uint32_t)procs, (uint32_t)laps, dir, (int)base_port, NULL,
+                            (double)timeout);
+        }
+    }
+    int rc =
+        run_node(1, (uint32_t)procs, (uint32_t)laps, dir, (int)base_port, kids, (double)timeout);
+    for (uint32_t i = 2; i <= (uint32_t)procs; i++) {
         int st;
+        if (kids[i] <= 0)
+            continue;
         /* They leave once the stop token passed; do not wait forever. */
-        for (int k = 0; k < 300 && waitpid(kids[i], &st, WNOHANG) == 0; k++)
+        for (int k = 0; !rc && k < 300 && waitpid(kids[i], &st, WNOHANG) == 0; k++)
             usleep(10000);
         kill(kids[i], SIGKILL);
         waitpid(kids[i], &st, 0);
     }
-    if (!base_port)
+    if (!base_port) {
+        char path[128];
+        for (uint32_t i = 1; i <= (uint32_t)procs; i++) { /* a killed node's socket */
+            address(path, sizeof path, dir, 0, i);
+            unlink(path);
+        }
         rmdir(dir);
+    }
     return rc;
 }

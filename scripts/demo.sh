@@ -14,5 +14,9 @@ echo "== examples/pingpong_coro (the seed's TPingActor: sleep 100 ms, then Pong)
 build/examples/pingpong_coro
 echo "== examples/ring (1000 actors, 100 tokens)"
 build/examples/ring 1000 100 100000
+echo "== examples/distributed_ring (4 processes, one actor each, over Unix sockets)"
+build/examples/distributed_ring --procs 4 --laps 3
+echo "== examples/ping_remote (ping an actor in another process, 10,000 round trips)"
+build/examples/ping_remote
 echo "== bench/ring (100 actors, 1024 in flight)"
 build/bench/ring --actors 100 --batch 1024 --hops 50000000
