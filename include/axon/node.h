@@ -91,10 +91,10 @@ AX_EXTERN int ax_node_disconnect(ax_system *sys, uint32_t node_id);
 /* Accept links at `address` (as for ax_node_add; the host must be a
  * numeric address, "localhost", or "*"/empty for any; port 0 picks a free
  * port).  A Unix socket file left by a dead process is replaced; a live
- * one is AX_EEXIST.  *listener (may be NULL) receives an id for
+ * one is AX_EADDRINUSE.  *listener (may be NULL) receives an id for
  * ax_serve_address() and ax_serve_stop().
- * Errors: AX_EINVAL, AX_EEXIST (address in use), AX_ECLOSED, AX_ENOMEM,
- * AX_ESYS. */
+ * Errors: AX_EINVAL, AX_EADDRINUSE (another listener has the address),
+ * AX_ECLOSED, AX_ENOMEM, AX_ESYS. */
 AX_EXTERN int ax_serve(ax_system *sys, const char *address, const ax_link_options *opt,
                        uint32_t *listener);
 

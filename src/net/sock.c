@@ -135,7 +135,7 @@ static int sock_err(int e)
     case EINPROGRESS:
         return AX_EAGAIN;
     case EADDRINUSE:
-        return AX_EEXIST;
+        return AX_EADDRINUSE;
     case ENOENT:
         return AX_ENOENT;
     case ETIMEDOUT:

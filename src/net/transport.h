@@ -62,8 +62,8 @@ int axn_addr_parse(const char *s, axn_addr *out);
 /* ---- socket helpers (sock.c) ----------------------------------------- */
 
 /* Bind and listen; *fd is non-blocking, close-on-exec.  bound[0..cap)
- * receives the bound address as text.  Errors: AX_EINVAL, AX_EEXIST
- * (in use), AX_ESYS. */
+ * receives the bound address as text.  Errors: AX_EINVAL, AX_EADDRINUSE,
+ * AX_ESYS. */
 int axn_sock_listen(const axn_addr *a, int *fd, char *bound, size_t cap);
 /* Start a non-blocking connect.  0 connected, AX_EAGAIN in progress (wait
  * for writable, then axn_sock_connected), or an error. */

@@ -81,7 +81,7 @@ static void test_errors(void **state)
     tu_ok(ax_serve_address(e.sys, lid, buf, sizeof buf));
     assert_true(strncmp(buf, "127.0.0.1:", 10) == 0 && strcmp(buf, "127.0.0.1:0") != 0);
     /* The same port again is taken. */
-    tu_assert_err(ax_serve(e.sys, buf, &o, NULL), AX_EEXIST);
+    tu_assert_err(ax_serve(e.sys, buf, &o, NULL), AX_EADDRINUSE);
     tu_ok(ax_serve_stop(e.sys, lid));
     tu_assert_err(ax_serve(e.sys, "nohost:80", &o, NULL), AX_EINVAL); /* bind needs numeric */
     tu_ok(ax_node_remove(e.sys, 2));
@@ -113,7 +113,7 @@ static void test_unix_files(void **state)
     uint32_t lid;
     tu_ok(ax_serve(e.sys, path, &o, &lid));
     /* A live one is not. */
-    tu_assert_err(ax_serve(e.sys, path, &o, NULL), AX_EEXIST);
+    tu_assert_err(ax_serve(e.sys, path, &o, NULL), AX_EADDRINUSE);
     /* Stopping removes the file. */
     tu_ok(ax_serve_stop(e.sys, lid));
     assert_int_not_equal(access(path, F_OK), 0);
