@@ -101,32 +101,24 @@ static void nonce_for(const unsigned char iv[12], uint64_t seq, unsigned char ou
         out[11 - i] ^= (unsigned char)(seq >> (8 * i));
 }
 
-static int seal(EVP_CIPHER_CTX *c, const unsigned char *iv, uint64_t seq, const unsigned char *in,
-                size_t n, unsigned char *out)
+/* Seal (enc = 1: the tag is written to tag) or open (enc = 0: the tag is
+ * checked against tag) one record of n bytes from in to out. */
+static int crypt_record(EVP_CIPHER_CTX *c, int enc, const unsigned char *iv, uint64_t seq,
+                        const unsigned char *in, size_t n, unsigned char *out, unsigned char *tag)
 {
     unsigned char nonce[12],
         aad[REC_HDR] = {23, 3, 3, (unsigned char)((n + TAG) >> 8), (unsigned char)(n + TAG)};
     int len;
     nonce_for(iv, seq, nonce);
-    return EVP_EncryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
-           EVP_EncryptUpdate(c, NULL, &len, aad, REC_HDR) == 1 &&
-           EVP_EncryptUpdate(c, out, &len, in, (int)n) == 1 &&
-           EVP_EncryptFinal_ex(c, out + len, &len) == 1 &&
-           EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG, out + n) == 1;
-}
-
-static int open_rec(EVP_CIPHER_CTX *c, const unsigned char *iv, uint64_t seq,
-                    const unsigned char *in, size_t n, unsigned char *out)
-{
-    unsigned char nonce[12],
-        aad[REC_HDR] = {23, 3, 3, (unsigned char)((n + TAG) >> 8), (unsigned char)(n + TAG)};
-    int len;
-    nonce_for(iv, seq, nonce);
-    return EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
-           EVP_DecryptUpdate(c, NULL, &len, aad, REC_HDR) == 1 &&
-           EVP_DecryptUpdate(c, out, &len, in, (int)n) == 1 &&
-           EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG, (void *)(in + n)) == 1 &&
-           EVP_DecryptFinal_ex(c, out + len, &len) == 1;
+    if (EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc) != 1 ||
+        EVP_CipherUpdate(c, NULL, &len, aad, REC_HDR) != 1 ||
+        EVP_CipherUpdate(c, out, &len, in, (int)n) != 1)
+        return 0;
+    if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG, tag) != 1)
+        return 0;
+    if (EVP_CipherFinal_ex(c, out + len, &len) != 1)
+        return 0;
+    return !enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG, tag) == 1;
 }
 
 static int one_run(const opts *o, const EVP_CIPHER *cipher, result *r)
@@ -151,10 +143,12 @@ static int one_run(const opts *o, const EVP_CIPHER *cipher, result *r)
     while (ok && now_s() - start < o->seconds) {
         double t0 = now_s();
         for (size_t i = 0; ok && i < nrec; i++)
-            ok = seal(enc, iv, seq + i, plain + i * o->record, o->record, sealed + i * stride);
+            ok = crypt_record(enc, 1, iv, seq + i, plain + i * o->record, o->record,
+                              sealed + i * stride, sealed + i * stride + o->record);
         double t1 = now_s();
         for (size_t i = 0; ok && i < nrec; i++)
-            ok = open_rec(dec, iv, seq + i, sealed + i * stride, o->record, opened + i * o->record);
+            ok = crypt_record(dec, 0, iv, seq + i, sealed + i * stride, o->record,
+                              opened + i * o->record, sealed + i * stride + o->record);
         double t2 = now_s();
         t_seal += t1 - t0;
         t_open += t2 - t1;
