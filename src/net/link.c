@@ -293,7 +293,10 @@ void axn_link_lost(axn_link *l, axn_why why)
         l->ack_timer_on = 0;
     }
     if (!n->closed && !l->removed) {
-        if (l->peer_bye && why == AXN_WHY_CLOSED)
+        /* After a BYE, a reset is an orderly close too: the peer closed
+         * with our frames unread in its socket, and its kernel answers a
+         * close with unread input by a reset. */
+        if (l->peer_bye && (why == AXN_WHY_CLOSED || why == AXN_WHY_IO))
             axn_log(n, AX_LOG_INFO, "node %u closed the link (it is shutting down)", l->node);
         else
             axn_log(n, why == AXN_WHY_LOCAL ? AX_LOG_INFO : AX_LOG_WARN,

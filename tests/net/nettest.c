@@ -109,6 +109,7 @@ void nt_options(ax_link_options *o)
 char nt_last_log[512];
 int nt_schema_lines;
 int nt_log_lines;
+int nt_warn_lines, nt_bye_lines, nt_lost_lines;
 
 static void quiet_log(void *arg, int level, const char *line)
 {
@@ -117,6 +118,12 @@ static void quiet_log(void *arg, int level, const char *line)
     nt_log_lines++;
     if (strstr(line, "schema mismatch"))
         nt_schema_lines++;
+    if (level <= AX_LOG_WARN)
+        nt_warn_lines++;
+    if (strstr(line, "closed the link"))
+        nt_bye_lines++;
+    if (strstr(line, " lost ("))
+        nt_lost_lines++;
     if (getenv("NT_VERBOSE"))
         fprintf(stderr, "[%d] %s\n", level, line);
 }
@@ -126,8 +133,8 @@ void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link
     nt_pair_open_with(p, link, oa, ob, NULL);
 }
 
-void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa,
-                       const ax_link_options *ob, const ax_system_options *sa)
+void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob,
+                       const ax_system_options *sa)
 {
     memset(p, 0, sizeof *p);
     ax_loop_options lo = {.backend = tu_backend, .allocator = NULL};

@@ -15,8 +15,8 @@
 enum {
     NT_TCP = 0,
     NT_UNIX = 1,
-    NT_TLS = 2,      /* TLS over TCP */
-    NT_TLS_UNIX = 3  /* TLS over a Unix socket */
+    NT_TLS = 2,     /* TLS over TCP */
+    NT_TLS_UNIX = 3 /* TLS over a Unix socket */
 };
 
 extern int nt_transport;
@@ -54,8 +54,8 @@ typedef struct nt_pair {
 void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob);
 /* The same with `a`'s system options taken from sa (its node_id is set
  * to 1), e.g. for a dead-letter hook; sa NULL: defaults. */
-void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa,
-                       const ax_link_options *ob, const ax_system_options *sa);
+void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob,
+                       const ax_system_options *sa);
 void nt_pair_close(nt_pair *p);
 /* Step both loops (no waiting) until cond(arg) or ms elapse: returns 1 if
  * the condition holds.  freeze_a/freeze_b leave that loop alone. */
@@ -65,19 +65,20 @@ int nt_run_frozen(nt_pair *p, int freeze_a, int freeze_b, int (*cond)(void *), v
 void nt_spin(nt_pair *p, int ms);
 
 /* The pair's log: the last line, how many lines, how many named a schema
- * mismatch. */
+ * mismatch, how many were warnings or errors, how many said a peer closed
+ * its link on purpose ("closed the link") or that a link was lost. */
 extern char nt_last_log[512];
-extern int nt_log_lines, nt_schema_lines;
+extern int nt_log_lines, nt_schema_lines, nt_warn_lines, nt_bye_lines, nt_lost_lines;
 
 /* Is node `node` up as seen from sys? */
 int nt_node_up(ax_system *sys, uint32_t node);
 
 /* A collector actor: records the u64 sequence numbers it receives (in a
  * message type MSG_SEQ) and any other message's type. */
-#define NT_MSG_SEQ 100u   /* u64 */
-#define NT_MSG_BLOB 101u  /* varsize bytes */
-#define NT_MSG_PING 102u  /* u64; the echo actor replies NT_MSG_PONG */
-#define NT_MSG_PONG 103u  /* u64 */
+#define NT_MSG_SEQ  100u /* u64 */
+#define NT_MSG_BLOB 101u /* varsize bytes */
+#define NT_MSG_PING 102u /* u64; the echo actor replies NT_MSG_PONG */
+#define NT_MSG_PONG 103u /* u64 */
 
 typedef struct nt_sink {
     uint64_t *seqs;
