@@ -8,18 +8,6 @@
 
 #include <signal.h>
 
-static ax_id remote(ax_id id, uint32_t node)
-{
-    id.node = node;
-    return id;
-}
-
-static int both_up(void *arg)
-{
-    nt_pair *p = arg;
-    return nt_node_up(p->b, 1) && nt_node_up(p->a, 2);
-}
-
 static int a_sees_2_down(void *arg)
 {
     nt_pair *p = arg;
@@ -36,12 +24,10 @@ static void reset_log_counts(void)
 static void peer_shuts_down(int unread)
 {
     nt_pair p;
-    ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 1, &o, &o);
+    nt_pair_open_linked(&p);
     nt_sink sink;
-    ax_id sid = remote(nt_spawn_sink(p.b, &sink), 2);
-    assert_true(nt_run(&p, both_up, &p, 5000));
+    ax_id sid = nt_remote(nt_spawn_sink(p.b, &sink), 2);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
     if (unread) {
         /* b is frozen from here on: what a sends stays in b's socket. */
         for (uint64_t i = 0; i < 200; i++)
@@ -78,10 +64,8 @@ static void test_remove(void **state)
 {
     (void)state;
     nt_pair p;
-    ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 1, &o, &o);
-    assert_true(nt_run(&p, both_up, &p, 5000));
+    nt_pair_open_linked(&p);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
     reset_log_counts();
     tu_ok(ax_node_remove(p.b, 1));
     assert_true(nt_run(&p, a_sees_2_down, &p, 5000));

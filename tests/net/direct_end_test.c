@@ -81,9 +81,9 @@ static void test_direct_stop(void **state)
     nt_sink from;
     ax_id from_id = nt_spawn_sink(p.b, &from);
     const uint64_t N = 10;
-    send_range(p.b, from_id, remote(sid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, from_id, nt_remote(sid, 1), NT_MSG_SEQ, 1, 1);
     assert_true(wait_for(&p, &s.n, 1));
-    send_range(p.b, from_id, remote(sid, 1), NT_MSG_SEQ, 2, N);
+    send_range(p.b, from_id, nt_remote(sid, 1), NT_MSG_SEQ, 2, N);
     /* 6..N reach an ended actor: one dead letter each, plus its own mail. */
     const uint64_t want_dl = N - s.stop_at + 1;
     assert_true(wait_for(&p, &dl.n, want_dl));
@@ -116,12 +116,12 @@ static void test_direct_stop(void **state)
     assert_int_equal(st.frames_direct, s.direct);
     assert_int_equal(ax_actor_count(p.a), 1); /* the watcher */
     /* The link stays up and carries on: a ping to a fresh echo actor. */
-    assert_true(both_up(&p));
+    assert_true(nt_pair_up(&p));
     ax_id echo = nt_spawn_echo(p.a);
     uint64_t v = 99;
-    tu_ok(ax_system_send(p.b, from_id, remote(echo, 1), NT_MSG_PING, &v, 8));
+    tu_ok(ax_system_send(p.b, from_id, nt_remote(echo, 1), NT_MSG_PING, &v, 8));
     assert_true(wait_for(&p, &from.pongs, 1));
-    assert_true(both_up(&p));
+    assert_true(nt_pair_up(&p));
     assert_int_equal(dl.n, want_dl);
     nt_sink_free(&w);
     nt_sink_free(&from);
@@ -182,9 +182,9 @@ static void shutdown_case(int with_mail)
     ax_id rid;
     tu_ok(ax_spawn(p.a, shut_recv, &s, &so, &rid));
     const uint64_t N = 200;
-    send_range(p.b, ax_id_nil(), remote(rid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, ax_id_nil(), nt_remote(rid, 1), NT_MSG_SEQ, 1, 1);
     assert_true(wait_for(&p, &s.n, 1));
-    send_range(p.b, ax_id_nil(), remote(rid, 1), NT_MSG_SEQ, 2, N);
+    send_range(p.b, ax_id_nil(), nt_remote(rid, 1), NT_MSG_SEQ, 2, N);
     assert_true(wait_for(&p, &s.end.stops, 1));
     assert_int_equal(s.shut_direct, 1);
     tu_ok(s.rc);
@@ -318,7 +318,7 @@ static void test_other_kinds(void **state)
     memset(&ka, 0, sizeof ka);
     memset(&kc, 0, sizeof kc);
     kb.next = ka.next = kc.next = 1;
-    kb.want_sender = ka.want_sender = kc.want_sender = remote(from_id, 2);
+    kb.want_sender = ka.want_sender = kc.want_sender = nt_remote(from_id, 2);
     ax_handler hs = {NT_MSG_SEQ, bhv_seq, AX_HANDLER_SYNC};
     ax_handler ha = {NT_MSG_SEQ, bhv_seq, AX_HANDLER_ASYNC};
     ax_behavior *bs, *ba;
@@ -331,16 +331,16 @@ static void test_other_kinds(void **state)
     const uint64_t N = 3000;
     /* Warm up each (the type becomes the remembered one), then the rest,
      * interleaved. */
-    send_range(p.b, from_id, remote(bid, 1), NT_MSG_SEQ, 1, 1);
-    send_range(p.b, from_id, remote(aid, 1), NT_MSG_SEQ, 1, 1);
-    send_range(p.b, from_id, remote(cid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, from_id, nt_remote(bid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, from_id, nt_remote(aid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, from_id, nt_remote(cid, 1), NT_MSG_SEQ, 1, 1);
     assert_true(wait_for(&p, &kb.n, 1));
     assert_true(wait_for(&p, &ka.n, 1));
     assert_true(wait_for(&p, &kc.n, 1));
     for (uint64_t v = 2; v <= N; v++) {
-        tu_ok(ax_system_send(p.b, from_id, remote(bid, 1), NT_MSG_SEQ, &v, 8));
-        tu_ok(ax_system_send(p.b, from_id, remote(aid, 1), NT_MSG_SEQ, &v, 8));
-        tu_ok(ax_system_send(p.b, from_id, remote(cid, 1), NT_MSG_SEQ, &v, 8));
+        tu_ok(ax_system_send(p.b, from_id, nt_remote(bid, 1), NT_MSG_SEQ, &v, 8));
+        tu_ok(ax_system_send(p.b, from_id, nt_remote(aid, 1), NT_MSG_SEQ, &v, 8));
+        tu_ok(ax_system_send(p.b, from_id, nt_remote(cid, 1), NT_MSG_SEQ, &v, 8));
     }
     assert_true(wait_for(&p, &kb.n, N));
     assert_true(wait_for(&p, &ka.n, N));
@@ -411,9 +411,9 @@ static void test_direct_node_remove(void **state)
     r.remove_at = 10;
     ax_id rid;
     tu_ok(ax_spawn(p.a, remove_recv, &r, NULL, &rid));
-    send_range(p.b, from_id, remote(rid, 1), NT_MSG_PING, 1, 1);
+    send_range(p.b, from_id, nt_remote(rid, 1), NT_MSG_PING, 1, 1);
     assert_true(wait_for(&p, &r.n, 1));
-    send_range(p.b, from_id, remote(rid, 1), NT_MSG_PING, 2, 2000);
+    send_range(p.b, from_id, nt_remote(rid, 1), NT_MSG_PING, 2, 2000);
     uint64_t ten = 10;
     assert_true(wait_for(&p, &r.last, ten));
     nt_spin(&p, 100);

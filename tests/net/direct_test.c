@@ -61,14 +61,14 @@ static void test_direct_reply(void **state)
     replier r;
     memset(&r, 0, sizeof r);
     r.next = 1;
-    r.want_sender = remote(sid, 2);
+    r.want_sender = nt_remote(sid, 2);
     ax_id rid;
     tu_ok(ax_spawn(p.a, reply_recv, &r, NULL, &rid));
     const uint64_t N = 1000;
-    send_range(p.b, sid, remote(rid, 1), NT_MSG_PING, 1, 1);
+    send_range(p.b, sid, nt_remote(rid, 1), NT_MSG_PING, 1, 1);
     assert_true(wait_for(&p, &r.n, 1));
     assert_int_equal(r.direct, 0); /* the first of its type: the general path */
-    send_range(p.b, sid, remote(rid, 1), NT_MSG_PING, 2, N);
+    send_range(p.b, sid, nt_remote(rid, 1), NT_MSG_PING, 2, N);
     assert_true(wait_for(&p, &sink.n, N));
     nt_spin(&p, 20);
     assert_int_equal(r.n, N);
@@ -154,9 +154,9 @@ static void test_direct_order(void **state)
     ax_id rid;
     tu_ok(ax_spawn(p.a, order_recv, &o, NULL, &rid));
     const uint64_t N = 10000;
-    send_range(p.b, ax_id_nil(), remote(rid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, ax_id_nil(), nt_remote(rid, 1), NT_MSG_SEQ, 1, 1);
     assert_true(wait_for(&p, &o.n, 1));
-    send_range(p.b, ax_id_nil(), remote(rid, 1), NT_MSG_SEQ, 2, N);
+    send_range(p.b, ax_id_nil(), nt_remote(rid, 1), NT_MSG_SEQ, 2, N);
     assert_true(wait_for(&p, &o.n, N));
     assert_true(wait_for(&p, &o.selfs, N / o.k));
     nt_spin(&p, 20);
@@ -227,13 +227,13 @@ static void test_direct_forward(void **state)
     memset(&f, 0, sizeof f);
     f.l1 = nt_spawn_sink(p.a, &l1);
     f.l2 = nt_spawn_sink(p.a, &l2);
-    f.far = remote(nt_spawn_sink(p.b, &far), 2);
+    f.far = nt_remote(nt_spawn_sink(p.b, &far), 2);
     ax_id fid;
     tu_ok(ax_spawn(p.a, fwd_recv, &f, NULL, &fid));
     const uint64_t N = 2000;
-    send_range(p.b, src_id, remote(fid, 1), NT_MSG_SEQ, 1, 1);
+    send_range(p.b, src_id, nt_remote(fid, 1), NT_MSG_SEQ, 1, 1);
     assert_true(wait_for(&p, &f.n, 1));
-    send_range(p.b, src_id, remote(fid, 1), NT_MSG_SEQ, 2, N);
+    send_range(p.b, src_id, nt_remote(fid, 1), NT_MSG_SEQ, 2, N);
     assert_true(wait_for(&p, &far.n, N));
     assert_true(wait_for(&p, &l2.n, N));
     nt_spin(&p, 20);
@@ -241,7 +241,7 @@ static void test_direct_forward(void **state)
     assert_int_equal(f.bad, 0);
     tu_ok(f.rc);
     /* Every copy keeps the original sender (node 2's actor). */
-    ax_id orig = remote(src_id, 2);
+    ax_id orig = nt_remote(src_id, 2);
     check_sink(&l1, N, orig);
     check_sink(&l2, N, orig);
     check_sink(&far, N, orig);
@@ -322,14 +322,14 @@ static uint64_t odd_run(nt_pair *p, ax_id from, uint32_t type, uint32_t size, ui
     o.type = type;
     o.size = size;
     o.align = align;
-    o.want_from = from.node ? from : remote(from, 2);
+    o.want_from = from.node ? from : nt_remote(from, 2);
     ax_id rid;
     tu_ok(ax_spawn(p->a, odd_recv, &o, NULL, &rid));
     const uint64_t N = 5000;
     unsigned char buf[32];
     for (uint64_t v = 1; v <= N; v++) {
         odd_fill(buf, size, v);
-        tu_ok(ax_system_send(p->b, from, remote(rid, 1), type, buf, size));
+        tu_ok(ax_system_send(p->b, from, nt_remote(rid, 1), type, buf, size));
         if (v == 1)
             assert_true(wait_for(p, &o.n, 1));
     }
@@ -422,7 +422,7 @@ static void test_direct_runs(void **state)
     nt_sink s1, s2;
     ax_id from1 = nt_spawn_sink(p.b, &s1), from2 = nt_spawn_sink(p.b, &s2);
     /* As node 1 sees them: two actors of node 2, and no sender. */
-    const ax_id senders[3] = {remote(from1, 2), remote(from2, 2), ax_id_nil()};
+    const ax_id senders[3] = {nt_remote(from1, 2), nt_remote(from2, 2), ax_id_nil()};
     const ax_id from_b[3] = {from1, from2, ax_id_nil()};
     runner r[2];
     memset(r, 0, sizeof r);
@@ -434,7 +434,7 @@ static void test_direct_runs(void **state)
     }
     /* The first frame makes the type the remembered one. */
     uint64_t v = 0;
-    tu_ok(ax_system_send(p.b, from_b[0], remote(rid[0], 1), NT_MSG_SEQ, &v, 8));
+    tu_ok(ax_system_send(p.b, from_b[0], nt_remote(rid[0], 1), NT_MSG_SEQ, &v, 8));
     assert_true(wait_for(&p, &r[0].n, 1));
     r[0].n = 0;
     r[0].direct = 0;
@@ -443,7 +443,7 @@ static void test_direct_runs(void **state)
     for (v = 1; v <= N; v++) {
         int t = run_target(v);
         want[t]++;
-        tu_ok(ax_system_send(p.b, from_b[v % 3], remote(rid[t], 1), NT_MSG_SEQ, &v, 8));
+        tu_ok(ax_system_send(p.b, from_b[v % 3], nt_remote(rid[t], 1), NT_MSG_SEQ, &v, 8));
     }
     assert_true(wait_for(&p, &r[0].n, want[0]));
     assert_true(wait_for(&p, &r[1].n, want[1]));
@@ -465,10 +465,8 @@ static void test_direct_runs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_direct_reply),
-        cmocka_unit_test(test_direct_order),
-        cmocka_unit_test(test_direct_forward),
-        cmocka_unit_test(test_direct_alignment),
+        cmocka_unit_test(test_direct_reply),   cmocka_unit_test(test_direct_order),
+        cmocka_unit_test(test_direct_forward), cmocka_unit_test(test_direct_alignment),
         cmocka_unit_test(test_direct_runs),
     };
     int rc = cmocka_run_group_tests_name("direct", tests, NULL, NULL);

@@ -8,18 +8,6 @@ int is_direct(const ax_ctx *ctx)
     return ctx->cur != NULL && (ctx->cur->flags & AXI_MF_BORROWED) != 0;
 }
 
-ax_id remote(ax_id id, uint32_t node)
-{
-    id.node = node;
-    return id;
-}
-
-int both_up(void *arg)
-{
-    nt_pair *p = arg;
-    return nt_node_up(p->b, 1) && nt_node_up(p->a, 2);
-}
-
 void register_extra(ax_system *sys)
 {
     tu_ok(ax_msg_register_pod(sys, MSG_SELF, "self", 8, 8));
@@ -34,7 +22,7 @@ void open_default(nt_pair *p)
     nt_pair_open(p, 1, &o, &o);
     register_extra(p->a);
     register_extra(p->b);
-    assert_true(nt_run(p, both_up, p, 5000));
+    assert_true(nt_run(p, nt_pair_up, p, 5000));
 }
 
 void record_dl(void *arg, const ax_dead_letter *dl)
@@ -63,7 +51,7 @@ void open_with_dl(nt_pair *p, dl_log *d)
     nt_pair_open_with(p, 1, &o, &o, &so);
     register_extra(p->a);
     register_extra(p->b);
-    assert_true(nt_run(p, both_up, p, 5000));
+    assert_true(nt_run(p, nt_pair_up, p, 5000));
 }
 
 ax_link_stats link_stats(ax_system *sys, uint32_t node)

@@ -17,12 +17,6 @@
  * (The borrowed flag of the current message: actor_int.h, msg_int.h.) */
 int is_direct(const ax_ctx *ctx);
 
-/* id with its node set to node. */
-ax_id remote(ax_id id, uint32_t node);
-
-/* Is the link up on both sides (arg: an nt_pair)? */
-int both_up(void *arg);
-
 /* Register MSG_SELF, MSG_ODD12 and MSG_ODD20 on sys. */
 void register_extra(ax_system *sys);
 

@@ -162,6 +162,13 @@ void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax
         tu_ok(ax_node_add(p->b, 1, p->addr, ob));
 }
 
+void nt_pair_open_linked(nt_pair *p)
+{
+    ax_link_options o;
+    nt_options(&o);
+    nt_pair_open(p, 1, &o, &o);
+}
+
 void nt_pair_close(nt_pair *p)
 {
     tu_ok(ax_system_free(p->a));
@@ -206,6 +213,18 @@ int nt_node_up(ax_system *sys, uint32_t node)
 {
     ax_link_stats st;
     return ax_node_stats(sys, node, &st) == 0 && st.state == AX_NODE_UP;
+}
+
+int nt_pair_up(void *pair)
+{
+    nt_pair *p = pair;
+    return nt_node_up(p->b, 1) && nt_node_up(p->a, 2);
+}
+
+ax_id nt_remote(ax_id id, uint32_t node)
+{
+    id.node = node;
+    return id;
 }
 
 void nt_register_types(ax_system *sys)

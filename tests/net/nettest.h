@@ -56,6 +56,8 @@ void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link
  * to 1), e.g. for a dead-letter hook; sa NULL: defaults. */
 void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob,
                        const ax_system_options *sa);
+/* nt_pair_open, linked, with nt_options() on both sides. */
+void nt_pair_open_linked(nt_pair *p);
 void nt_pair_close(nt_pair *p);
 /* Step both loops (no waiting) until cond(arg) or ms elapse: returns 1 if
  * the condition holds.  freeze_a/freeze_b leave that loop alone. */
@@ -72,6 +74,10 @@ extern int nt_log_lines, nt_schema_lines, nt_warn_lines, nt_bye_lines, nt_lost_l
 
 /* Is node `node` up as seen from sys? */
 int nt_node_up(ax_system *sys, uint32_t node);
+/* Is the pair's link up on both sides (arg: an nt_pair)? */
+int nt_pair_up(void *pair);
+/* id with its node set to node (an id as another node names it). */
+ax_id nt_remote(ax_id id, uint32_t node);
 
 /* A collector actor: records the u64 sequence numbers it receives (in a
  * message type MSG_SEQ) and any other message's type. */

@@ -11,9 +11,9 @@
 #include <time.h>
 
 typedef struct trio {
-    nt_pair p;     /* node 1 (a) serves, node 2 (b) links to it */
+    nt_pair p; /* node 1 (a) serves, node 2 (b) links to it */
     ax_loop *lc;
-    ax_system *c;  /* node 3: links to node 1 and node 2 */
+    ax_system *c; /* node 3: links to node 1 and node 2 */
     char baddr[512];
 } trio;
 
@@ -96,7 +96,7 @@ static void test_third_node_sender(void **state)
     ax_id src_id = nt_spawn_sink(t.p.b, &src); /* node 2: the sender */
     ax_id dst_id = nt_spawn_sink(t.c, &dst);   /* node 3: a sink */
     ax_id echo_id = nt_spawn_echo(t.c);        /* node 3: replies PONG */
-    ax_id to_dst = remote(dst_id, 3), to_echo = remote(echo_id, 3);
+    ax_id to_dst = nt_remote(dst_id, 3), to_echo = nt_remote(echo_id, 3);
     ax_id f1, f2;
     tu_ok(ax_spawn(t.p.a, fwd_recv, &to_dst, NULL, &f1));
     tu_ok(ax_spawn(t.p.a, fwd_recv, &to_echo, NULL, &f2));
@@ -104,21 +104,21 @@ static void test_third_node_sender(void **state)
     /* Sequence numbers through node 1 to node 3's sink: all, in order,
      * from node 2's actor.  The first alone, so that the rest find the
      * sink idle and the type known (the in-place path). */
-    send_range(t.p.b, src_id, remote(f1, 1), NT_MSG_SEQ, 1, 1);
+    send_range(t.p.b, src_id, nt_remote(f1, 1), NT_MSG_SEQ, 1, 1);
     assert_true(run3(&t, &dst.n, 1));
-    send_range(t.p.b, src_id, remote(f1, 1), NT_MSG_SEQ, 2, N);
+    send_range(t.p.b, src_id, nt_remote(f1, 1), NT_MSG_SEQ, 2, N);
     assert_true(run3(&t, &dst.n, N));
     assert_int_equal(dst.n, N);
     assert_true(dst.in_order);
     assert_int_equal(dst.seqs[0], 1);
-    assert_true(ax_id_eq(dst.last_sender, remote(src_id, 2)));
+    assert_true(ax_id_eq(dst.last_sender, nt_remote(src_id, 2)));
     /* Pings through node 1 to node 3's echo: the pongs come back to the
      * sender on node 2 straight from node 3. */
     ax_link_stats c2_before = link_stats(t.c, 2);
-    send_range(t.p.b, src_id, remote(f2, 1), NT_MSG_PING, 1, N);
+    send_range(t.p.b, src_id, nt_remote(f2, 1), NT_MSG_PING, 1, N);
     assert_true(run3(&t, &src.pongs, N));
     assert_int_equal(src.pongs, N);
-    assert_true(ax_id_eq(src.last_sender, remote(echo_id, 3)));
+    assert_true(ax_id_eq(src.last_sender, nt_remote(echo_id, 3)));
     assert_true(link_stats(t.c, 2).frames_out - c2_before.frames_out >= N);
     /* Node 3 received every forwarded frame from node 1, and ran some
      * of them in place (aligned payloads behind the long header). */
