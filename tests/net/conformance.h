@@ -21,6 +21,7 @@ int got_blobs(void *arg);
 void test_names(void **state);
 void test_names_shutdown(void **state);
 void test_monitors(void **state);
+void test_demonitor(void **state);
 void test_hooks(void **state);
 void test_schema_mismatch(void **state);
 

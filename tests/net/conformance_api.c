@@ -96,7 +96,8 @@ static int got_downs(void *arg)
 }
 
 /* Monitors across the link: DOWN with the actor's reason, or NODE_DOWN
- * when the link is lost; demonitor works; a dead target gives NOPROC. */
+ * when the link is lost; a dead target gives NOPROC (demonitor:
+ * test_demonitor). */
 void test_monitors(void **state)
 {
     (void)state;
@@ -122,9 +123,7 @@ void test_monitors(void **state)
     c.want = 2;
     assert_true(nt_run(&p, got_downs, &c, 5000));
     assert_int_equal(w.last_down.reason, AX_REASON_NOPROC);
-    /* (ax_demonitor needs a handler context: multiproc_test.c covers it
-     * with a watcher actor.)  The link is lost: t2's and t3's watcher
-     * gets NODE_DOWN for each. */
+    /* The link is lost: t2's and t3's watcher gets NODE_DOWN for each. */
     tu_ok(ax_node_remove(p.b, 1));
     c.want = 4;
     assert_true(nt_run(&p, got_downs, &c, 5000));
@@ -134,6 +133,89 @@ void test_monitors(void **state)
     /* No route any more. */
     tu_assert_err(ax_system_monitor(p.b, wid, nt_remote(t3, 1)), AX_ENOROUTE);
     nt_sink_free(&w);
+    nt_pair_close(&p);
+}
+
+/* A watcher that monitors (NT_MSG_SEQ 1) or demonitors (2) its target
+ * from its handler, and counts the DOWNs it gets. */
+typedef struct mwatch {
+    ax_id target;
+    int rc, downs;
+} mwatch;
+
+static void mwatch_recv(void *state, ax_ctx *ctx, const ax_msg *msg)
+{
+    mwatch *w = state;
+    if (msg->type == AX_MSG_DOWN) {
+        w->downs++;
+    } else if (msg->type == NT_MSG_SEQ) {
+        uint64_t cmd;
+        memcpy(&cmd, msg->data, sizeof cmd);
+        w->rc = cmd == 1 ? ax_monitor(ctx, w->target) : ax_demonitor(ctx, w->target);
+    }
+}
+
+static void mwatch_cmd(nt_pair *p, ax_id wid, mwatch *w, uint64_t cmd, ax_id target)
+{
+    w->target = target;
+    w->rc = 1;
+    tu_ok(ax_system_send(p->b, ax_id_nil(), wid, NT_MSG_SEQ, &cmd, sizeof cmd));
+    nt_spin(p, 100);
+}
+
+/* The monitors held on a local actor (white box, actor_int.h). */
+static const axi_monitor *watchers(ax_system *sys, ax_id id)
+{
+    const axi_actor *a = axi_actor_lookup(sys, id);
+    assert_non_null(a);
+    return a->ext ? a->ext->monitors : NULL;
+}
+
+static int got_mdown(void *arg)
+{
+    return ((const mwatch *)arg)->downs >= 1;
+}
+
+/* ax_demonitor of a remote target: no DOWN when it ends afterwards, nor
+ * when the link is lost, while a monitor left in place gets its DOWN; a
+ * second demonitor is AX_ENOENT. */
+void test_demonitor(void **state)
+{
+    (void)state;
+    nt_pair p;
+    nt_pair_open_linked(&p);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    mwatch w = {{0, 0, 0}, 1, 0};
+    ax_id wid;
+    tu_ok(ax_spawn(p.b, mwatch_recv, &w, NULL, &wid));
+    ax_id t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = nt_spawn_echo(p.a);
+        mwatch_cmd(&p, wid, &w, 1, nt_remote(t[i], 1));
+        tu_ok(w.rc);
+    }
+    /* Node 1 holds the remote watcher's monitors (white box: the
+     * target's monitor list); a DEMONITOR removes it there too. */
+    assert_non_null(watchers(p.a, t[1]));
+    mwatch_cmd(&p, wid, &w, 2, nt_remote(t[1], 1));
+    tu_ok(w.rc);
+    assert_null(watchers(p.a, t[1]));
+    assert_non_null(watchers(p.a, t[0]));
+    mwatch_cmd(&p, wid, &w, 2, nt_remote(t[1], 1));
+    tu_assert_err(w.rc, AX_ENOENT);
+    /* t0 and t1 end: one DOWN, t0's (node 1 dropped t1's monitor when
+     * the DEMONITOR came). */
+    tu_ok(ax_system_send(p.a, ax_id_nil(), t[0], AX_MSG_POISON, NULL, 0));
+    tu_ok(ax_system_send(p.a, ax_id_nil(), t[1], AX_MSG_POISON, NULL, 0));
+    assert_true(nt_run(&p, got_mdown, &w, 5000));
+    nt_spin(&p, 200);
+    assert_int_equal(w.downs, 1);
+    /* t2 demonitored, t3 not; the link goes: one NODE_DOWN, t3's. */
+    mwatch_cmd(&p, wid, &w, 2, nt_remote(t[2], 1));
+    tu_ok(w.rc);
+    tu_ok(ax_node_remove(p.b, 1));
+    nt_spin(&p, 200);
+    assert_int_equal(w.downs, 2);
     nt_pair_close(&p);
 }
 

@@ -564,6 +564,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_names_shutdown),
         cmocka_unit_test(test_monitors),
+        cmocka_unit_test(test_demonitor),
         cmocka_unit_test(test_schema_mismatch),
         cmocka_unit_test(test_hooks),
     };
