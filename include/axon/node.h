@@ -142,7 +142,8 @@ enum {
 typedef struct ax_link_stats {
     uint32_t node_id;       /* 0 in the totals */
     uint32_t state;         /* AX_NODE_*; in the totals, the number of links up */
-    uint64_t frames_out;    /* frames written to the transport */
+    uint64_t frames_out;    /* frames queued for the peer: messages and
+                               link control (names, monitors), not ACKs */
     uint64_t frames_in;     /* frames received and processed */
     uint64_t frames_direct; /* of those, messages whose handler ran straight
                                from the input buffer (an idle actor's
@@ -158,6 +159,8 @@ typedef struct ax_link_stats {
     uint64_t lost_unconfirmed; /* sent to a peer process that died before confirming them */
     uint64_t dropped_full;  /* refused: the link buffer was at max_buffer (AX_ELINKFULL) */
     uint64_t dropped_closed;/* never sent: node removed or system shut down */
+    uint64_t dropped_oversize; /* queued before the peer's max_frame was known,
+                                  and above it (AX_EMSGSIZE) */
     uint64_t undeliverable_in; /* received but dead-lettered here (unknown type,
                                   bad size, decode hook error, ended target) */
     /* protocol errors (each closed the connection) */
@@ -172,7 +175,9 @@ typedef struct ax_link_stats {
 } ax_link_stats;
 
 /* Statistics of the link to `node_id`, or (node_id 0) the totals of every
- * link plus the connections that never got a node id (rejected peers).
+ * link - including links since removed - plus the connections that never
+ * got a node id (rejected peers).  A removed node's own statistics are
+ * gone (AX_ENOENT); a node added again starts from zero.
  * Errors: AX_EINVAL, AX_ENOENT. */
 AX_EXTERN int ax_node_stats(const ax_system *sys, uint32_t node_id, ax_link_stats *out);
 

@@ -200,9 +200,15 @@ void axn_conn_close(axn_conn *c, axn_why why, int level, const char *fmt, ...)
         axn_link_lost(l, why);
     } else if (l && l->dialing == c) {
         l->dialing = NULL;
-        l->st.connect_failures++;
-        axn_link_dial_failed(l);
-    } else if (!was_up) {
+        if (why == AXN_WHY_DUPLICATE) {
+            /* Not a failure: the peer's connection is kept.  Should that
+             * one fail before it is up, the link dials again. */
+            axn_link_schedule_dial(l, 0);
+        } else {
+            l->st.connect_failures++;
+            axn_link_dial_failed(l);
+        }
+    } else if (!was_up && why != AXN_WHY_DUPLICATE) {
         axn_conn_stats(c)->connect_failures++;
     }
 }

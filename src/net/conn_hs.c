@@ -183,16 +183,12 @@ static int finish(axn_conn *c)
         if (l && l->conn)
             return refuse(c, AXN_WHY_CONFLICT, "node %u is already connected (%s)", node,
                           l->conn->peer);
-        if (l && l->dialing) {
-            /* Both sides dialed at once and the peer's id is smaller:
-             * its connection (this one) wins; ours is dropped. */
-            if (n->node < node)
-                return refuse(c, AXN_WHY_DUPLICATE, "simultaneous connect: keeping ours");
-            axn_conn *d = l->dialing;
-            l->dialing = NULL;
-            d->link = NULL;
-            axn_conn_close(d, AXN_WHY_LOCAL, -1, "superseded");
-        }
+        /* Both sides dialed at once.  Our id is smaller: ours wins.  The
+         * peer's is: its connection (this one) wins, and ours is left to
+         * finish its handshake, which the peer refuses as a duplicate -
+         * dropped here mid-handshake, it would look like a failure there. */
+        if (l && l->dialing && n->node < node)
+            return refuse(c, AXN_WHY_DUPLICATE, "simultaneous connect: keeping ours");
         if (!l) {
             int rc = axn_link_new(n, node, c->cfg, &l);
             if (rc) {
@@ -374,8 +370,11 @@ int axn_hs_input(axn_conn *c)
         char text[AXN_REFUSE_MAX];
         if (axn_refuse_get(payload, h.size, &why, text, sizeof text) != AXN_WHY_NONE)
             snprintf(text, sizeof text, "(unreadable reason)");
-        axn_conn_close(c, AXN_WHY_REFUSED, why == AXN_WHY_DUPLICATE ? AX_LOG_INFO : AX_LOG_WARN,
-                       "the peer refused us: %s", text);
+        /* Refused as the loser of a simultaneous connect: a duplicate
+         * here too (not a failure, not counted). */
+        const int dup = why == AXN_WHY_DUPLICATE;
+        axn_conn_close(c, dup ? AXN_WHY_DUPLICATE : AXN_WHY_REFUSED,
+                       dup ? AX_LOG_INFO : AX_LOG_WARN, "the peer refused us: %s", text);
         return -1;
     }
     default:

@@ -263,7 +263,20 @@ void axn_link_up(axn_link *l, axn_conn *c)
     if (l->ack_window > AXN_ACK_WINDOW)
         l->ack_window = AXN_ACK_WINDOW;
     l->rx_unacked = 0;
+    const uint32_t was = l->max_payload;
     l->max_payload = h->max_frame < l->cfg->max_frame ? h->max_frame : l->cfg->max_frame;
+    if (l->max_payload < was) {
+        /* Queued under a larger limit (ours, before the peer's was
+         * known): the peer would close the link on those frames. */
+        lost_ctx lc = {l, AX_EMSGSIZE, 0, 0};
+        axn_outq_drop_over(n, q, l->max_payload, lost_frame, &lc);
+        l->st.dropped_oversize += lc.count;
+        if (lc.count)
+            axn_log(n, AX_LOG_WARN,
+                    "link to node %u: %llu messages queued before it was up are above its "
+                    "maximum frame (%u bytes) and are dropped",
+                    l->node, (unsigned long long)lc.count, (unsigned)l->max_payload);
+    }
     l->last_rx = l->last_tx = ax_loop_now(n->loop);
     if (l->retry_on) {
         ax_timer_stop(n->loop, l->retry_timer);
@@ -386,6 +399,7 @@ void axn_link_remove(axn_link *l)
         axn_mon_link_lost(l);
     /* Frames written are the peer's now; the rest never will be. */
     l->st.dropped_closed += axn_link_drop_queue(l, n->closed ? AX_ECLOSED : AX_ENOROUTE);
+    axn_link_retire_stats(l);
     unhash(n, l);
     l->next = n->dead_links;
     n->dead_links = l;

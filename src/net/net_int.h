@@ -177,6 +177,12 @@ typedef void (*axn_frame_fn)(void *arg, const axn_hdr *h, int written);
 uint64_t axn_outq_drop_written(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg);
 /* Drop every frame; the queue is empty afterwards. */
 void axn_outq_drop_all(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg);
+/* Drop the frames whose payload is above max_payload, keeping the others
+ * in order; returns how many.  Only for a queue with nothing written
+ * since the last confirmation (written == confirmed, as after
+ * axn_outq_rewind): frames move within their blocks. */
+uint64_t axn_outq_drop_over(axn_net *n, axn_outq *q, uint32_t max_payload, axn_frame_fn fn,
+                            void *arg);
 
 /* ---- connections (conn.c) -------------------------------------------- */
 
@@ -323,6 +329,9 @@ void axn_link_dial_failed(axn_link *l);
 void axn_link_schedule_dial(axn_link *l, int immediate);
 /* Dead-letter every queued frame with `reason`; returns how many. */
 uint64_t axn_link_drop_queue(axn_link *l, int reason);
+/* Add a link's counters to the net's retired totals (node.c), before the
+ * link goes. */
+void axn_link_retire_stats(axn_link *l);
 /* Remove: final flush, dead letters, DOWN, free (deferred). */
 void axn_link_remove(axn_link *l);
 void axn_link_free(axn_link *l);
@@ -419,6 +428,7 @@ struct axn_net {
     void *log_arg;
     int log_level;
     ax_link_stats orphan;    /* connections that never got a node id */
+    ax_link_stats retired;   /* the counters of removed links */
     axn_names *names;
     axn_mons *mons;
 };

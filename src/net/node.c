@@ -646,6 +646,7 @@ static void add_stats(ax_link_stats *t, const ax_link_stats *s)
     t->lost_unconfirmed += s->lost_unconfirmed;
     t->dropped_full += s->dropped_full;
     t->dropped_closed += s->dropped_closed;
+    t->dropped_oversize += s->dropped_oversize;
     t->undeliverable_in += s->undeliverable_in;
     t->bad_frames += s->bad_frames;
     t->auth_failures += s->auth_failures;
@@ -669,6 +670,13 @@ static void link_stats(const axn_link *l, ax_link_stats *out)
     out->unconfirmed = l->q.written - l->q.confirmed;
 }
 
+void axn_link_retire_stats(axn_link *l)
+{
+    ax_link_stats one = l->st;
+    one.buffered_hwm = 0; /* a mark, not a count: it does not add up */
+    add_stats(&l->net->retired, &one);
+}
+
 int ax_node_stats(const ax_system *sys, uint32_t node_id, ax_link_stats *out)
 {
     if (!sys || !out)
@@ -685,6 +693,7 @@ int ax_node_stats(const ax_system *sys, uint32_t node_id, ax_link_stats *out)
         return 0;
     }
     add_stats(out, &n->orphan);
+    add_stats(out, &n->retired);
     for (const axn_link *l = n->links; l; l = l->next) {
         ax_link_stats one;
         link_stats(l, &one);

@@ -277,3 +277,56 @@ void axn_outq_drop_all(axn_net *n, axn_outq *q, axn_frame_fn fn, void *arg)
     q->bytes = q->unsent = 0;
     q->written = q->confirmed;
 }
+
+uint64_t axn_outq_drop_over(axn_net *n, axn_outq *q, uint32_t max_payload, axn_frame_fn fn,
+                            void *arg)
+{
+    axn_outq_settle(q);
+    if (q->written != q->confirmed || q->bytes == 0)
+        return 0;
+    note_hwm(q);
+    uint64_t dropped = 0;
+    axn_block *prev = NULL, *b = q->head;
+    uint32_t off = q->head_off;
+    while (b) {
+        /* Compact the block: kept frames move down over dropped ones. */
+        uint32_t w = off;
+        for (uint32_t r = off; r < b->len;) {
+            const char *p = b->data + r;
+            uint32_t len = (uint32_t)axn_frame_len(p);
+            axn_hdr h;
+            axn_hdr_get(p, &h);
+            if (h.size > max_payload) {
+                if (fn)
+                    fn(arg, &h, 0);
+                q->bytes -= len;
+                q->unsent -= len;
+                dropped++;
+            } else {
+                if (w != r)
+                    memmove(b->data + w, p, len);
+                w += len;
+            }
+            r += len;
+        }
+        b->len = w;
+        axn_block *next = b->next;
+        if (w == off && (prev || next)) { /* nothing left in it: unlink it */
+            if (prev) {
+                prev->next = next;
+            } else {
+                q->head = next;
+                q->head_off = 0;
+            }
+            if (q->tail == b)
+                q->tail = prev;
+            axn_block_put(n, b);
+        } else {
+            prev = b;
+        }
+        b = next;
+        off = 0;
+    }
+    axn_outq_rewind(q); /* the send position, from the head */
+    return dropped;
+}

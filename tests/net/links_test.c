@@ -1,0 +1,171 @@
+/* links_test.c - link management, on every transport (argv[1]: tcp, unix,
+ * tls, tls-unix): a maximum frame learnt at the handshake applied to what
+ * was queued before it; the counters of a removed link kept in the
+ * totals; both sides dialing each other at once. */
+#include "nettest.h"
+
+#include <signal.h>
+
+static int got_seqs(void *arg)
+{
+    const nt_sink *s = arg;
+    return s->n >= 3 && s->blobs >= 1;
+}
+
+static int got_one(void *arg)
+{
+    return ((const nt_sink *)arg)->n >= 1;
+}
+
+static uint64_t dead_letters(ax_system *sys)
+{
+    ax_stats st;
+    ax_system_stats(sys, &st);
+    return st.dead_letters;
+}
+
+static ax_link_stats link_stats(ax_system *sys, uint32_t node)
+{
+    ax_link_stats st;
+    tu_ok(ax_node_stats(sys, node, &st));
+    return st;
+}
+
+/* Node 2 queues messages for node 1 before the link is up, checked
+ * against its own maximum frame (16 MiB); node 1 takes at most 1000
+ * bytes.  At the handshake the one above that becomes a dead letter
+ * (AX_EMSGSIZE, dropped_oversize); the others go out in order, and the
+ * link comes up once and stays up (node 1 would close it on an
+ * oversized frame, again at every reconnect). */
+static void test_max_frame_learnt(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options oa, ob;
+    nt_options(&oa);
+    nt_options(&ob);
+    oa.max_frame = 1000;
+    nt_pair_open(&p, 0, &oa, &ob);
+    nt_sink sink;
+    ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
+    tu_ok(ax_node_add(p.b, 1, p.addr, &ob));
+    uint64_t dl0 = dead_letters(p.b);
+    unsigned char blob[4000];
+    for (uint64_t i = 1; i <= 3; i++) {
+        tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_SEQ, &i, sizeof i));
+        size_t n = i == 1 ? 4000 : i == 2 ? 1000 : 0;
+        if (n) {
+            nt_blob_fill(blob, n);
+            tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_BLOB, blob, n));
+        }
+    }
+    assert_false(nt_node_up(p.b, 1)); /* all of it queued before the link */
+    assert_true(nt_run(&p, got_seqs, &sink, 5000));
+    nt_spin(&p, 300);
+    assert_int_equal(sink.n, 3);
+    assert_true(sink.in_order);
+    assert_int_equal(sink.blobs, 1);
+    assert_int_equal(sink.blob_bad, 0);
+    ax_link_stats st = link_stats(p.b, 1);
+    assert_int_equal(st.dropped_oversize, 1);
+    assert_int_equal(st.connects, 1);
+    assert_int_equal(link_stats(p.a, 2).bad_frames, 0);
+    assert_int_equal(dead_letters(p.b) - dl0, 1);
+    assert_true(nt_node_up(p.b, 1));
+    /* Sends after the handshake are checked against the peer's limit. */
+    tu_assert_err(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_BLOB, blob, 2000), AX_EMSGSIZE);
+    nt_sink_free(&sink);
+    nt_pair_close(&p);
+}
+
+/* Messages queued for a node that never answers, then the node removed:
+ * each a dead letter (AX_ENOROUTE) and counted in dropped_closed, which
+ * the totals keep after the link is gone. */
+static void test_removed_counts(void **state)
+{
+    (void)state;
+    nt_pair p;
+    nt_pair_open_linked(&p);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_sink sink;
+    ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
+    uint64_t v = 1;
+    tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_SEQ, &v, sizeof v));
+    assert_true(nt_run(&p, got_one, &sink, 5000));
+    /* Node 1 stops listening and the link goes down: node 2 queues. */
+    tu_ok(ax_serve_stop(p.a, p.listener));
+    tu_ok(ax_node_remove(p.a, 2));
+    nt_spin(&p, 100);
+    assert_false(nt_node_up(p.b, 1));
+    ax_link_stats before = link_stats(p.b, 0);
+    uint64_t dl0 = dead_letters(p.b);
+    for (v = 2; v <= 11; v++)
+        tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_SEQ, &v, sizeof v));
+    tu_ok(ax_node_remove(p.b, 1));
+    tu_assert_err(ax_node_stats(p.b, 1, &before), AX_ENOENT);
+    ax_link_stats after = link_stats(p.b, 0);
+    assert_int_equal(after.dropped_closed, 10);
+    assert_int_equal(dead_letters(p.b) - dl0, 10);
+    /* The removed link's other counters stay in the totals too. */
+    assert_true(after.frames_out >= 11);
+    assert_true(after.connects >= 1);
+    assert_int_equal(after.state, 0);
+    nt_sink_free(&sink);
+    nt_pair_close(&p);
+}
+
+/* Two nodes that dial each other at once end with one connection, used
+ * both ways; the refused one is not counted as a failure. */
+static void test_both_dial(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options o;
+    nt_options(&o);
+    nt_pair_open(&p, 0, &o, &o);
+    char addr_b[512];
+    nt_serve_addr(addr_b, sizeof addr_b);
+    uint32_t lb;
+    tu_ok(ax_serve(p.b, addr_b, &o, &lb));
+    char bound_b[512];
+    tu_ok(ax_serve_address(p.b, lb, bound_b, sizeof bound_b));
+    tu_ok(ax_node_add(p.a, 2, bound_b, &o));
+    tu_ok(ax_node_add(p.b, 1, p.addr, &o));
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_spin(&p, 300);
+    nt_sink sa, sb;
+    ax_id ida = nt_remote(nt_spawn_sink(p.a, &sa), 1), idb = nt_remote(nt_spawn_sink(p.b, &sb), 2);
+    for (uint64_t i = 1; i <= 100; i++) {
+        tu_ok(ax_system_send(p.b, ax_id_nil(), ida, NT_MSG_SEQ, &i, sizeof i));
+        tu_ok(ax_system_send(p.a, ax_id_nil(), idb, NT_MSG_SEQ, &i, sizeof i));
+    }
+    nt_spin(&p, 300);
+    assert_int_equal(sa.n, 100);
+    assert_int_equal(sb.n, 100);
+    assert_true(sa.in_order && sb.in_order);
+    ax_link_stats ta = link_stats(p.a, 0), tb = link_stats(p.b, 0);
+    assert_int_equal(ta.state, 1);
+    assert_int_equal(tb.state, 1);
+    assert_int_equal(ta.connect_failures, 0);
+    assert_int_equal(tb.connect_failures, 0);
+    assert_int_equal(ta.disconnects + tb.disconnects, 0);
+    nt_sink_free(&sa);
+    nt_sink_free(&sb);
+    nt_pair_close(&p);
+}
+
+int main(int argc, char **argv)
+{
+    nt_parse_transport(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_max_frame_learnt),
+        cmocka_unit_test(test_removed_counts),
+        cmocka_unit_test(test_both_dial),
+    };
+    char name[64];
+    snprintf(name, sizeof name, "links_%s", nt_transport_name());
+    int rc = cmocka_run_group_tests_name(name, tests, NULL, NULL);
+    nt_cleanup();
+    return rc;
+}
