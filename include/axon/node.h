@@ -162,7 +162,8 @@ typedef struct ax_link_stats {
     uint64_t dropped_oversize; /* queued before the peer's max_frame was known,
                                   and above it (AX_EMSGSIZE) */
     uint64_t undeliverable_in; /* received but dead-lettered here (unknown type,
-                                  bad size, decode hook error, ended target) */
+                                  bad size, decode hook error, ended or full
+                                  target, a DOWN its watcher cannot take) */
     /* protocol errors (each closed the connection) */
     uint64_t bad_frames;    /* malformed, oversized or truncated frames */
     uint64_t auth_failures; /* wrong secret, untrusted certificate */

@@ -42,8 +42,10 @@ static int on_down(axn_link *l, const axn_hdr *h, const char *p)
     memset(&d, 0, sizeof d);
     d.who = who;
     d.reason = reason;
-    int rc = axi_send(l->net->sys, who, to, AX_MSG_DOWN, &d, sizeof d);
-    if (rc && rc != AX_ESTALE && rc != AX_EFULL)
+    /* A DOWN the watcher cannot take (its mailbox is full, it ended) is
+     * a dead letter here, counted like any message that arrived and
+     * could not be delivered. */
+    if (axi_send(l->net->sys, who, to, AX_MSG_DOWN, &d, sizeof d) != 0)
         l->st.undeliverable_in++;
     return 0;
 }

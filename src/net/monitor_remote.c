@@ -158,6 +158,13 @@ static int send_mon(axn_link *l, uint32_t type, ax_id watcher, ax_id target)
     return axn_link_put_raw(l, type, none, none, buf, sizeof buf);
 }
 
+/* Is this local watcher the reply slot of an ask? */
+static int ask_slot(axn_net *n, ax_id watcher)
+{
+    const axi_actor *w = axi_actor_lookup(n->sys, watcher);
+    return w && w->kind == AXI_KIND_REPLY;
+}
+
 static int watch(axn_net *n, ax_id watcher, ax_id target, int cache)
 {
     axn_link *l = axn_link_find(n, target.node);
@@ -168,8 +175,7 @@ static int watch(axn_net *n, ax_id watcher, ax_id target, int cache)
          * noconnection) - except for the reply slot of an ask, whose
          * request waits in the link buffer like any send: its monitor
          * waits there too, and the ask's timeout bounds the wait. */
-        axi_actor *w = axi_actor_lookup(n->sys, watcher);
-        if (!w || w->kind != AXI_KIND_REPLY) {
+        if (!ask_slot(n, watcher)) {
             down_local(n, watcher, target, AX_REASON_NODE_DOWN);
             return 0;
         }
@@ -271,9 +277,18 @@ void axn_mon_down_sent(axn_link *l, ax_id watcher, ax_id who)
 void axn_mon_link_lost(axn_link *l)
 {
     axn_net *n = l->net;
-    while (l->mons) {
-        mon_rec *r = l->mons;
+    mon_rec *next;
+    for (mon_rec *r = l->mons; r; r = next) {
+        next = r->lnext;
         ax_id w = r->watcher, t = r->target;
+        /* An ask waits for its reply or its timeout, across a flap too:
+         * its request is in the link buffer (or already with the peer,
+         * which resumes the session), so its monitor stays, and goes to
+         * the peer again - which dropped it with the connection - once
+         * the link is back. */
+        if (!r->inbound && !r->cache && !l->removed && !n->closed && ask_slot(n, w) &&
+            send_mon(l, AXN_T_MONITOR, w, t) == 0)
+            continue;
         int inbound = r->inbound, cache = r->cache;
         rec_remove(n, l, r);
         if (inbound)

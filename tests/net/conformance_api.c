@@ -163,14 +163,6 @@ static void mwatch_cmd(nt_pair *p, ax_id wid, mwatch *w, uint64_t cmd, ax_id tar
     nt_spin(p, 100);
 }
 
-/* The monitors held on a local actor (white box, actor_int.h). */
-static const axi_monitor *watchers(ax_system *sys, ax_id id)
-{
-    const axi_actor *a = axi_actor_lookup(sys, id);
-    assert_non_null(a);
-    return a->ext ? a->ext->monitors : NULL;
-}
-
 static int got_mdown(void *arg)
 {
     return ((const mwatch *)arg)->downs >= 1;
@@ -196,11 +188,11 @@ void test_demonitor(void **state)
     }
     /* Node 1 holds the remote watcher's monitors (white box: the
      * target's monitor list); a DEMONITOR removes it there too. */
-    assert_non_null(watchers(p.a, t[1]));
+    assert_non_null(nt_watchers(p.a, t[1]));
     mwatch_cmd(&p, wid, &w, 2, nt_remote(t[1], 1));
     tu_ok(w.rc);
-    assert_null(watchers(p.a, t[1]));
-    assert_non_null(watchers(p.a, t[0]));
+    assert_null(nt_watchers(p.a, t[1]));
+    assert_non_null(nt_watchers(p.a, t[0]));
     mwatch_cmd(&p, wid, &w, 2, nt_remote(t[1], 1));
     tu_assert_err(w.rc, AX_ENOENT);
     /* t0 and t1 end: one DOWN, t0's (node 1 dropped t1's monitor when

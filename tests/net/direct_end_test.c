@@ -111,7 +111,7 @@ static void test_direct_stop(void **state)
     assert_int_equal(dl.last.to.cookie, sid.cookie);
     assert_int_equal(dl.last.from.node, 2);
     assert_int_equal(dl.last.from.index, from_id.index);
-    ax_link_stats st = link_stats(p.a, 2);
+    ax_link_stats st = nt_link_stats(p.a, 2);
     assert_int_equal(st.undeliverable_in, N - s.stop_at);
     assert_int_equal(st.frames_direct, s.direct);
     assert_int_equal(ax_actor_count(p.a), 1); /* the watcher */
@@ -358,7 +358,7 @@ static void test_other_kinds(void **state)
     assert_int_equal(ka.direct, 0);
     assert_int_equal(kc.direct, 0);
     assert_int_equal(kc.sleeps, N / 16);
-    ax_link_stats st = link_stats(p.a, 2);
+    ax_link_stats st = nt_link_stats(p.a, 2);
     assert_true(st.frames_in >= 3 * N);
     assert_int_equal(st.frames_direct, kb.direct);
     assert_int_equal(st.undeliverable_in, 0);

@@ -81,14 +81,14 @@ static void test_direct_reply(void **state)
     assert_int_equal(sink.last_sender.node, 1);
     assert_int_equal(sink.last_sender.index, rid.index);
     assert_int_equal(sink.last_sender.cookie, rid.cookie);
-    ax_link_stats st = link_stats(p.a, 2);
+    ax_link_stats st = nt_link_stats(p.a, 2);
     assert_true(r.direct > 0);
     assert_int_equal(st.frames_direct, r.direct); /* the stat counts exactly those */
     assert_true(st.frames_direct <= st.frames_in);
     assert_true(st.frames_direct < N);
     assert_int_equal(st.undeliverable_in, 0);
     /* The totals add it up too. */
-    ax_link_stats tot = link_stats(p.a, 0);
+    ax_link_stats tot = nt_link_stats(p.a, 0);
     assert_int_equal(tot.frames_direct, st.frames_direct);
     nt_sink_free(&sink);
     nt_pair_close(&p);
@@ -170,7 +170,7 @@ static void test_direct_order(void **state)
     assert_true(o.queued > 1);
     assert_true(o.direct_selfs > 0); /* the must-come-next check ran */
     assert_int_equal(o.direct + o.queued, N);
-    ax_link_stats st = link_stats(p.a, 2);
+    ax_link_stats st = nt_link_stats(p.a, 2);
     assert_int_equal(st.frames_direct, o.direct);
     assert_true(st.frames_in >= N);
     nt_pair_close(&p);
@@ -250,7 +250,7 @@ static void test_direct_forward(void **state)
      * copied, never moved into a mailbox: ASan would see a stack header
      * queued or freed). */
     assert_true(f.direct > 0);
-    ax_link_stats st = link_stats(p.a, 2);
+    ax_link_stats st = nt_link_stats(p.a, 2);
     assert_int_equal(st.frames_direct, f.direct);
     nt_sink_free(&l1);
     nt_sink_free(&l2);
@@ -341,7 +341,7 @@ static uint64_t odd_run(nt_pair *p, ax_id from, uint32_t type, uint32_t size, ui
     assert_int_equal(o.misaligned, 0);
     *direct_total += o.direct;
     *queued = o.queued;
-    ax_link_stats st = link_stats(p->a, 2);
+    ax_link_stats st = nt_link_stats(p->a, 2);
     assert_int_equal(st.frames_direct, *direct_total);
     /* o lives on this stack frame: the actor ends before it goes. */
     uint64_t live = ax_actor_count(p->a);
@@ -455,7 +455,7 @@ static void test_direct_runs(void **state)
         assert_int_equal(r[i].bad_self, 0);
         assert_true(r[i].direct > want[i] / 2); /* the runs ran in place */
     }
-    ax_link_stats st = link_stats(p.a, 2);
+    ax_link_stats st = nt_link_stats(p.a, 2);
     assert_true(st.frames_direct >= r[0].direct + r[1].direct);
     nt_sink_free(&s1);
     nt_sink_free(&s2);

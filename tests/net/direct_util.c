@@ -54,13 +54,6 @@ void open_with_dl(nt_pair *p, dl_log *d)
     assert_true(nt_run(p, nt_pair_up, p, 5000));
 }
 
-ax_link_stats link_stats(ax_system *sys, uint32_t node)
-{
-    ax_link_stats st;
-    tu_ok(ax_node_stats(sys, node, &st));
-    return st;
-}
-
 typedef struct until {
     const uint64_t *v;
     uint64_t want;

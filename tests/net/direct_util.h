@@ -36,9 +36,6 @@ void record_dl(void *arg, const ax_dead_letter *dl);
 /* open_default with a dead-letter hook on a recording into d (zeroed). */
 void open_with_dl(nt_pair *p, dl_log *d);
 
-/* ax_node_stats(sys, node), which must succeed (node 0: the totals). */
-ax_link_stats link_stats(ax_system *sys, uint32_t node);
-
 /* Run the pair (the time is only a safety net) until *v reaches want:
  * returns 1 if it did. */
 int wait_for(nt_pair *p, const uint64_t *v, uint64_t want);

@@ -17,20 +17,6 @@ static int got_one(void *arg)
     return ((const nt_sink *)arg)->n >= 1;
 }
 
-static uint64_t dead_letters(ax_system *sys)
-{
-    ax_stats st;
-    ax_system_stats(sys, &st);
-    return st.dead_letters;
-}
-
-static ax_link_stats link_stats(ax_system *sys, uint32_t node)
-{
-    ax_link_stats st;
-    tu_ok(ax_node_stats(sys, node, &st));
-    return st;
-}
-
 /* Node 2 queues messages for node 1 before the link is up, checked
  * against its own maximum frame (16 MiB); node 1 takes at most 1000
  * bytes.  At the handshake the one above that becomes a dead letter
@@ -49,7 +35,7 @@ static void test_max_frame_learnt(void **state)
     nt_sink sink;
     ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
     tu_ok(ax_node_add(p.b, 1, p.addr, &ob));
-    uint64_t dl0 = dead_letters(p.b);
+    uint64_t dl0 = nt_dead_letters(p.b);
     unsigned char blob[4000];
     for (uint64_t i = 1; i <= 3; i++) {
         tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_SEQ, &i, sizeof i));
@@ -66,11 +52,11 @@ static void test_max_frame_learnt(void **state)
     assert_true(sink.in_order);
     assert_int_equal(sink.blobs, 1);
     assert_int_equal(sink.blob_bad, 0);
-    ax_link_stats st = link_stats(p.b, 1);
+    ax_link_stats st = nt_link_stats(p.b, 1);
     assert_int_equal(st.dropped_oversize, 1);
     assert_int_equal(st.connects, 1);
-    assert_int_equal(link_stats(p.a, 2).bad_frames, 0);
-    assert_int_equal(dead_letters(p.b) - dl0, 1);
+    assert_int_equal(nt_link_stats(p.a, 2).bad_frames, 0);
+    assert_int_equal(nt_dead_letters(p.b) - dl0, 1);
     assert_true(nt_node_up(p.b, 1));
     /* Sends after the handshake are checked against the peer's limit. */
     tu_assert_err(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_BLOB, blob, 2000), AX_EMSGSIZE);
@@ -97,15 +83,15 @@ static void test_removed_counts(void **state)
     tu_ok(ax_node_remove(p.a, 2));
     nt_spin(&p, 100);
     assert_false(nt_node_up(p.b, 1));
-    ax_link_stats before = link_stats(p.b, 0);
-    uint64_t dl0 = dead_letters(p.b);
+    ax_link_stats before = nt_link_stats(p.b, 0);
+    uint64_t dl0 = nt_dead_letters(p.b);
     for (v = 2; v <= 11; v++)
         tu_ok(ax_system_send(p.b, ax_id_nil(), sid, NT_MSG_SEQ, &v, sizeof v));
     tu_ok(ax_node_remove(p.b, 1));
     tu_assert_err(ax_node_stats(p.b, 1, &before), AX_ENOENT);
-    ax_link_stats after = link_stats(p.b, 0);
+    ax_link_stats after = nt_link_stats(p.b, 0);
     assert_int_equal(after.dropped_closed, 10);
-    assert_int_equal(dead_letters(p.b) - dl0, 10);
+    assert_int_equal(nt_dead_letters(p.b) - dl0, 10);
     /* The removed link's other counters stay in the totals too. */
     assert_true(after.frames_out >= 11);
     assert_true(after.connects >= 1);
@@ -143,7 +129,7 @@ static void test_both_dial(void **state)
     assert_int_equal(sa.n, 100);
     assert_int_equal(sb.n, 100);
     assert_true(sa.in_order && sb.in_order);
-    ax_link_stats ta = link_stats(p.a, 0), tb = link_stats(p.b, 0);
+    ax_link_stats ta = nt_link_stats(p.a, 0), tb = nt_link_stats(p.b, 0);
     assert_int_equal(ta.state, 1);
     assert_int_equal(tb.state, 1);
     assert_int_equal(ta.connect_failures, 0);

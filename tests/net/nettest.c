@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actor/actor_int.h" /* nt_watchers: an actor's monitor list */
+
 int nt_transport = NT_TCP;
 static char tmpdir[256];
 static int certs_made;
@@ -177,7 +179,7 @@ void nt_pair_close(nt_pair *p)
     tu_ok(ax_loop_free(p->lb));
 }
 
-static int64_t now_ms(void)
+int64_t nt_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -186,11 +188,11 @@ static int64_t now_ms(void)
 
 int nt_run_frozen(nt_pair *p, int freeze_a, int freeze_b, int (*cond)(void *), void *arg, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = nt_now_ms() + ms;
     for (;;) {
         if (cond && cond(arg))
             return 1;
-        if (now_ms() > end)
+        if (nt_now_ms() > end)
             return cond ? 0 : 1;
         if (!freeze_a)
             ax_loop_step(p->la, 0);
@@ -317,4 +319,61 @@ void nt_sink_free(nt_sink *s)
 {
     free(s->seqs);
     s->seqs = NULL;
+}
+
+ax_link_stats nt_link_stats(ax_system *sys, uint32_t node)
+{
+    ax_link_stats st;
+    tu_ok(ax_node_stats(sys, node, &st));
+    return st;
+}
+
+uint64_t nt_dead_letters(ax_system *sys)
+{
+    ax_stats st;
+    ax_system_stats(sys, &st);
+    return st.dead_letters;
+}
+
+int nt_is_unix(void)
+{
+    return nt_transport == NT_UNIX || nt_transport == NT_TLS_UNIX;
+}
+
+void nt_send_seq(ax_system *sys, ax_id to, uint64_t v)
+{
+    tu_ok(ax_system_send(sys, ax_id_nil(), to, NT_MSG_SEQ, &v, sizeof v));
+}
+
+void nt_auth_only(ax_link_options *o)
+{
+    ax_link_options full;
+    nt_options(&full);
+    memset(o, 0, sizeof *o);
+    o->flags = full.flags;
+    o->secret = full.secret;
+    o->tls_ca_file = full.tls_ca_file;
+    o->tls_cert_file = full.tls_cert_file;
+    o->tls_key_file = full.tls_key_file;
+}
+
+const void *nt_watchers(ax_system *sys, ax_id id)
+{
+    const axi_actor *a = axi_actor_lookup(sys, id);
+    assert_non_null(a);
+    return a->ext ? a->ext->monitors : NULL;
+}
+
+void nt_assert_link_intact(nt_pair *p)
+{
+    ax_link_stats sa = nt_link_stats(p->a, 2), sb = nt_link_stats(p->b, 1);
+    assert_int_equal(sa.state, AX_NODE_UP);
+    assert_int_equal(sb.state, AX_NODE_UP);
+    assert_int_equal(sa.connects, 1);
+    assert_int_equal(sb.connects, 1);
+    assert_int_equal(sa.disconnects, 0);
+    assert_int_equal(sb.disconnects, 0);
+    assert_int_equal(sa.bad_frames, 0);
+    assert_int_equal(sb.bad_frames, 0);
+    assert_int_equal(sa.heartbeat_timeouts + sb.heartbeat_timeouts, 0);
 }

@@ -74,6 +74,26 @@ extern int nt_log_lines, nt_schema_lines, nt_warn_lines, nt_bye_lines, nt_lost_l
 
 /* Is node `node` up as seen from sys? */
 int nt_node_up(ax_system *sys, uint32_t node);
+/* Monotonic milliseconds. */
+int64_t nt_now_ms(void);
+/* ax_node_stats(sys, node), which must succeed (node 0: the totals). */
+ax_link_stats nt_link_stats(ax_system *sys, uint32_t node);
+/* The system's dead-letter count (ax_system_stats). */
+uint64_t nt_dead_letters(ax_system *sys);
+/* Is the transport a Unix-domain socket (with or without TLS)? */
+int nt_is_unix(void);
+/* Send the u64 v as NT_MSG_SEQ from sys (no sender), which must succeed. */
+void nt_send_seq(ax_system *sys, ax_id to, uint64_t v);
+/* Link options with only the transport's authentication (secret or TLS
+ * files) set: every other field takes its default. */
+void nt_auth_only(ax_link_options *o);
+/* The pair's link is up on both sides, on its first connection, and no
+ * frame was refused (nothing closed it). */
+void nt_assert_link_intact(nt_pair *p);
+/* The monitors held on local actor id (white box: its monitor list, an
+ * axi_monitor chain; NULL when none). */
+const void *nt_watchers(ax_system *sys, ax_id id);
+
 /* Is the pair's link up on both sides (arg: an nt_pair)? */
 int nt_pair_up(void *pair);
 /* id with its node set to node (an id as another node names it). */

@@ -17,13 +17,6 @@ typedef struct trio {
     char baddr[512];
 } trio;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int all_up(const trio *t)
 {
     return nt_node_up(t->p.a, 2) && nt_node_up(t->p.b, 1) && nt_node_up(t->c, 1) &&
@@ -34,9 +27,9 @@ static int all_up(const trio *t)
  * all six link ends are up); 1 if it did within 10 s. */
 static int run3(trio *t, const uint64_t *v, uint64_t want)
 {
-    const int64_t end = now_ms() + 10000;
+    const int64_t end = nt_now_ms() + 10000;
     while (!(v ? *v >= want : all_up(t))) {
-        if (now_ms() > end)
+        if (nt_now_ms() > end)
             return 0;
         ax_loop_step(t->p.la, 0);
         ax_loop_step(t->p.lb, 0);
@@ -114,19 +107,19 @@ static void test_third_node_sender(void **state)
     assert_true(ax_id_eq(dst.last_sender, nt_remote(src_id, 2)));
     /* Pings through node 1 to node 3's echo: the pongs come back to the
      * sender on node 2 straight from node 3. */
-    ax_link_stats c2_before = link_stats(t.c, 2);
+    ax_link_stats c2_before = nt_link_stats(t.c, 2);
     send_range(t.p.b, src_id, nt_remote(f2, 1), NT_MSG_PING, 1, N);
     assert_true(run3(&t, &src.pongs, N));
     assert_int_equal(src.pongs, N);
     assert_true(ax_id_eq(src.last_sender, nt_remote(echo_id, 3)));
-    assert_true(link_stats(t.c, 2).frames_out - c2_before.frames_out >= N);
+    assert_true(nt_link_stats(t.c, 2).frames_out - c2_before.frames_out >= N);
     /* Node 3 received every forwarded frame from node 1, and ran some
      * of them in place (aligned payloads behind the long header). */
-    ax_link_stats c1 = link_stats(t.c, 1);
+    ax_link_stats c1 = nt_link_stats(t.c, 1);
     assert_true(c1.frames_in >= 2 * N);
     assert_true(c1.frames_direct > 0);
     assert_int_equal(c1.undeliverable_in, 0);
-    assert_int_equal(link_stats(t.p.b, 3).undeliverable_in, 0);
+    assert_int_equal(nt_link_stats(t.p.b, 3).undeliverable_in, 0);
     nt_sink_free(&src);
     nt_sink_free(&dst);
     trio_close(&t);
