@@ -6,25 +6,6 @@
 
 #include "actor/actor_int.h" /* AXI_MSG_ASKDONE, axi_askdone */
 
-typedef struct resolved {
-    int calls;
-    int err;
-    ax_id id;
-} resolved;
-
-static void on_resolved(void *arg, int err, ax_id id)
-{
-    resolved *r = arg;
-    r->calls++;
-    r->err = err;
-    r->id = id;
-}
-
-static int got_answer(void *arg)
-{
-    return ((resolved *)arg)->calls > 0;
-}
-
 /* Names registered on a linked node resolve; the answer is cached until
  * the actor ends. */
 void test_names(void **state)
@@ -34,10 +15,10 @@ void test_names(void **state)
     nt_pair_open_linked(&p);
     ax_id echo = nt_spawn_echo(p.a);
     tu_ok(ax_name_register(p.a, "echo", echo));
-    resolved r = {0, 0, {0, 0, 0}};
-    tu_ok(ax_name_resolve(p.b, "echo", AX_SEC(5), on_resolved, &r));
+    nt_resolved r = {0, 0, {0, 0, 0}};
+    tu_ok(ax_name_resolve(p.b, "echo", AX_SEC(5), nt_on_resolved, &r));
     assert_int_equal(r.calls, 0); /* never inside the call */
-    assert_true(nt_run(&p, got_answer, &r, 5000));
+    assert_true(nt_run(&p, nt_got_answer, &r, 5000));
     tu_ok(r.err);
     assert_int_equal(r.id.node, 1);
     assert_int_equal(r.id.index, echo.index);
@@ -50,22 +31,22 @@ void test_names(void **state)
     cnt c = {&sink, 1};
     assert_true(nt_run(&p, got_pongs, &c, 5000));
     /* Unknown names: ENOENT once every node has answered. */
-    resolved r2 = {0, 0, {0, 0, 0}};
-    tu_ok(ax_name_resolve(p.b, "nobody", AX_SEC(5), on_resolved, &r2));
-    assert_true(nt_run(&p, got_answer, &r2, 5000));
+    nt_resolved r2 = {0, 0, {0, 0, 0}};
+    tu_ok(ax_name_resolve(p.b, "nobody", AX_SEC(5), nt_on_resolved, &r2));
+    assert_true(nt_run(&p, nt_got_answer, &r2, 5000));
     tu_assert_err(r2.err, AX_ENOENT);
     /* The actor ends: the cache forgets it. */
     tu_ok(ax_system_send(p.a, ax_id_nil(), echo, AX_MSG_POISON, NULL, 0));
     nt_spin(&p, 200);
-    resolved r3 = {0, 0, {0, 0, 0}};
-    tu_ok(ax_name_resolve(p.b, "echo", AX_SEC(5), on_resolved, &r3));
-    assert_true(nt_run(&p, got_answer, &r3, 5000));
+    nt_resolved r3 = {0, 0, {0, 0, 0}};
+    tu_ok(ax_name_resolve(p.b, "echo", AX_SEC(5), nt_on_resolved, &r3));
+    assert_true(nt_run(&p, nt_got_answer, &r3, 5000));
     tu_assert_err(r3.err, AX_ENOENT);
     /* A local name wins without asking anyone. */
     tu_ok(ax_name_register(p.b, "local", sid));
-    resolved r4 = {0, 0, {0, 0, 0}};
-    tu_ok(ax_name_resolve(p.b, "local", AX_SEC(5), on_resolved, &r4));
-    assert_true(nt_run(&p, got_answer, &r4, 1000));
+    nt_resolved r4 = {0, 0, {0, 0, 0}};
+    tu_ok(ax_name_resolve(p.b, "local", AX_SEC(5), nt_on_resolved, &r4));
+    assert_true(nt_run(&p, nt_got_answer, &r4, 1000));
     tu_ok(r4.err);
     assert_true(ax_id_eq(r4.id, sid));
     nt_sink_free(&sink);
@@ -78,9 +59,9 @@ void test_names_shutdown(void **state)
     (void)state;
     nt_pair p;
     nt_pair_open_linked(&p);
-    resolved r = {0, 0, {0, 0, 0}};
+    nt_resolved r = {0, 0, {0, 0, 0}};
     /* a never runs: b's query cannot be answered. */
-    tu_ok(ax_name_resolve(p.b, "x", AX_SEC(30), on_resolved, &r));
+    tu_ok(ax_name_resolve(p.b, "x", AX_SEC(30), nt_on_resolved, &r));
     ax_loop_step(p.lb, 0);
     ax_system_shutdown(p.b);
     assert_int_equal(r.calls, 1);

@@ -377,3 +377,16 @@ void nt_assert_link_intact(nt_pair *p)
     assert_int_equal(sb.bad_frames, 0);
     assert_int_equal(sa.heartbeat_timeouts + sb.heartbeat_timeouts, 0);
 }
+
+void nt_on_resolved(void *arg, int err, ax_id id)
+{
+    nt_resolved *r = arg;
+    r->calls++;
+    r->err = err;
+    r->id = id;
+}
+
+int nt_got_answer(void *arg)
+{
+    return ((const nt_resolved *)arg)->calls > 0;
+}

@@ -90,6 +90,15 @@ void nt_auth_only(ax_link_options *o);
 /* The pair's link is up on both sides, on its first connection, and no
  * frame was refused (nothing closed it). */
 void nt_assert_link_intact(nt_pair *p);
+/* An ax_name_resolve answer, as nt_on_resolved records it (arg: an
+ * nt_resolved); nt_got_answer is an nt_run condition on it. */
+typedef struct nt_resolved {
+    int calls;
+    int err;
+    ax_id id;
+} nt_resolved;
+void nt_on_resolved(void *arg, int err, ax_id id);
+int nt_got_answer(void *arg);
 /* The monitors held on local actor id (white box: its monitor list, an
  * axi_monitor chain; NULL when none). */
 const void *nt_watchers(ax_system *sys, ax_id id);

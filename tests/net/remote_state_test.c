@@ -86,34 +86,15 @@ static int has_watchers(void *arg)
     return count_watchers(w->sys, w->id) == w->want;
 }
 
-typedef struct resolved {
-    int calls;
-    int err;
-    ax_id id;
-} resolved;
-
-static void on_resolved(void *arg, int err, ax_id id)
-{
-    resolved *r = arg;
-    r->calls++;
-    r->err = err;
-    r->id = id;
-}
-
-static int got_answer(void *arg)
-{
-    return ((resolved *)arg)->calls > 0;
-}
-
 /* Resolve `name` on node 2 and wait for the answer, node 1's loop frozen
  * or not. */
-static resolved resolve_on_b(nt_pair *p, const char *name, int freeze_a, ax_duration timeout,
-                             int wait_ms)
+static nt_resolved resolve_on_b(nt_pair *p, const char *name, int freeze_a, ax_duration timeout,
+                                int wait_ms)
 {
-    resolved r = {0, 0, {0, 0, 0}};
-    tu_ok(ax_name_resolve(p->b, name, timeout, on_resolved, &r));
+    nt_resolved r = {0, 0, {0, 0, 0}};
+    tu_ok(ax_name_resolve(p->b, name, timeout, nt_on_resolved, &r));
     assert_int_equal(r.calls, 0); /* never inside the call */
-    assert_true(nt_run_frozen(p, freeze_a, 0, got_answer, &r, wait_ms));
+    assert_true(nt_run_frozen(p, freeze_a, 0, nt_got_answer, &r, wait_ms));
     return r;
 }
 
@@ -264,7 +245,7 @@ static void test_name_cache_link_lost(void **state)
     assert_true(nt_run(&p, nt_pair_up, &p, 5000));
     ax_id e1 = nt_spawn_echo(p.a), e2 = nt_spawn_echo(p.a);
     tu_ok(ax_name_register(p.a, "svc", e1));
-    resolved r = resolve_on_b(&p, "svc", 0, AX_SEC(2), 2000);
+    nt_resolved r = resolve_on_b(&p, "svc", 0, AX_SEC(2), 2000);
     tu_ok(r.err);
     assert_true(same_actor(r.id, e1, 1));
     /* Cached: node 1 cannot answer (frozen), yet the answer comes. */
@@ -306,10 +287,10 @@ static void test_resolve_timeout(void **state)
     assert_true(nt_run(&p, nt_pair_up, &p, 5000));
     ax_id e = nt_spawn_echo(p.a);
     tu_ok(ax_name_register(p.a, "late", e));
-    resolved r = {0, 0, {0, 0, 0}};
+    nt_resolved r = {0, 0, {0, 0, 0}};
     int64_t t0 = nt_now_ms();
-    tu_ok(ax_name_resolve(p.b, "late", AX_MSEC(200), on_resolved, &r));
-    assert_true(nt_run_frozen(&p, 1, 0, got_answer, &r, 2000));
+    tu_ok(ax_name_resolve(p.b, "late", AX_MSEC(200), nt_on_resolved, &r));
+    assert_true(nt_run_frozen(&p, 1, 0, nt_got_answer, &r, 2000));
     int64_t took = nt_now_ms() - t0;
     tu_assert_err(r.err, AX_ETIMEDOUT);
     assert_true(ax_id_is_nil(r.id));
