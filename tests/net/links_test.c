@@ -140,14 +140,140 @@ static void test_both_dial(void **state)
     nt_pair_close(&p);
 }
 
+typedef struct want_n {
+    const nt_sink *s;
+    size_t n;
+} want_n;
+
+static int got_n(void *arg)
+{
+    const want_n *w = arg;
+    return w->s->n >= w->n;
+}
+
+/* ax_node_remove flushes first: messages sent in the same turn, before
+ * any flush, still reach the peer - in order - ahead of its BYE, and
+ * none is counted as dropped. */
+static void test_final_flush_on_remove(void **state)
+{
+    (void)state;
+    nt_pair p;
+    nt_pair_open_linked(&p);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_sink sink;
+    ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
+    nt_spin(&p, 50);
+    for (uint64_t v = 1; v <= 1000; v++)
+        nt_send_seq(p.b, sid, v);
+    tu_ok(ax_node_remove(p.b, 1));
+    want_n w = {&sink, 1000};
+    assert_true(nt_run(&p, got_n, &w, 5000));
+    assert_true(sink.in_order);
+    assert_int_equal(nt_link_stats(p.b, 0).dropped_closed, 0);
+    nt_sink_free(&sink);
+    nt_pair_close(&p);
+}
+
+/* A peer that is not the node we dialed (node 2 adds node 3 at node 1's
+ * address) is refused: no link, counted in proto_refusals. */
+static void test_not_the_node_dialed(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options o;
+    nt_options(&o);
+    nt_pair_open(&p, 0, &o, &o);
+    tu_ok(ax_node_add(p.b, 3, p.addr, &o));
+    nt_spin(&p, 300);
+    assert_false(nt_node_up(p.b, 3));
+    assert_true(nt_link_stats(p.b, 3).proto_refusals + nt_link_stats(p.a, 0).proto_refusals >= 1);
+    assert_int_equal(nt_link_stats(p.b, 3).connects, 0);
+    tu_assert_err(ax_node_stats(p.a, 3, &(ax_link_stats){0}), AX_ENOENT);
+    nt_pair_close(&p);
+}
+
+/* An accepted link has no address: when its connection goes, it waits
+ * for the peer, and what is sent to the peer meanwhile waits in its
+ * buffer and goes out, in order, once the peer dials again. */
+static void test_accepted_link_waits(void **state)
+{
+    (void)state;
+    nt_pair p;
+    nt_pair_open_linked(&p);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_sink sink;
+    ax_id sid = nt_remote(nt_spawn_sink(p.b, &sink), 2);
+    /* Node 2 drops its link to node 1 (BYE): node 1's accepted link is
+     * down and does not dial (it cannot). */
+    tu_ok(ax_node_remove(p.b, 1));
+    nt_spin(&p, 200);
+    assert_false(nt_node_up(p.a, 2));
+    for (uint64_t v = 1; v <= 50; v++)
+        nt_send_seq(p.a, sid, v);
+    nt_spin(&p, 300);
+    assert_int_equal(sink.n, 0);
+    ax_link_stats st = nt_link_stats(p.a, 2);
+    assert_true(st.buffered_bytes > 0);
+    assert_int_equal(st.state, AX_NODE_DOWN);
+    /* Node 2 dials again: the buffer goes out. */
+    ax_link_options o;
+    nt_options(&o);
+    tu_ok(ax_node_add(p.b, 1, p.addr, &o));
+    want_n w = {&sink, 50};
+    assert_true(nt_run(&p, got_n, &w, 5000));
+    assert_true(sink.in_order);
+    assert_int_equal(sink.seqs[0], 1);
+    nt_sink_free(&sink);
+    nt_pair_close(&p);
+}
+
+/* Authentication variants of docs/nodes.md section 4 (plain transports;
+ * with TLS the certificates decide): AX_LINK_INSECURE on both sides links;
+ * a side that requires the secret refuses one that offers none, and the
+ * other way round (auth_failures, no link). */
+static void test_auth_variants(void **state)
+{
+    (void)state;
+    if (nt_transport == NT_TLS || nt_transport == NT_TLS_UNIX)
+        return; /* TLS: conformance test_bad_credentials covers certificates */
+    ax_link_options insecure, secret;
+    memset(&insecure, 0, sizeof insecure);
+    insecure.flags = AX_LINK_INSECURE;
+    insecure.reconnect_min = AX_MSEC(20);
+    insecure.reconnect_max = AX_MSEC(200);
+    nt_options(&secret);
+    const ax_link_options *cases[3][2] = {
+        {&insecure, &insecure}, {&secret, &insecure}, {&insecure, &secret}};
+    for (int i = 0; i < 3; i++) {
+        nt_pair p;
+        nt_pair_open(&p, 1, cases[i][0], cases[i][1]);
+        int up = nt_run(&p, nt_pair_up, &p, i == 0 ? 5000 : 300);
+        ax_link_stats ta = nt_link_stats(p.a, 0), tb = nt_link_stats(p.b, 0);
+        if (i == 0) {
+            assert_true(up);
+            nt_sink sink;
+            nt_send_seq(p.b, nt_remote(nt_spawn_sink(p.a, &sink), 1), 7);
+            nt_spin(&p, 100);
+            assert_int_equal(sink.n, 1);
+            nt_sink_free(&sink);
+        } else {
+            assert_false(up);
+            assert_true(ta.auth_failures + tb.auth_failures >= 1);
+            assert_int_equal(ta.connects + tb.connects, 0);
+        }
+        nt_pair_close(&p);
+    }
+}
+
 int main(int argc, char **argv)
 {
     nt_parse_transport(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_max_frame_learnt),
-        cmocka_unit_test(test_removed_counts),
-        cmocka_unit_test(test_both_dial),
+        cmocka_unit_test(test_max_frame_learnt),    cmocka_unit_test(test_removed_counts),
+        cmocka_unit_test(test_both_dial),           cmocka_unit_test(test_final_flush_on_remove),
+        cmocka_unit_test(test_not_the_node_dialed), cmocka_unit_test(test_accepted_link_waits),
+        cmocka_unit_test(test_auth_variants),
     };
     char name[64];
     snprintf(name, sizeof name, "links_%s", nt_transport_name());
