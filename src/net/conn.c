@@ -413,9 +413,18 @@ int axn_conn_room(axn_conn *c, size_t need)
     return 0;
 }
 
-/* Decode the complete frames buffered, within the turn's budget.
- * Returns 0, or -1 if the connection closed. */
-static int decode(axn_conn *c)
+/* The frames a connection may decode in one pass: the system's turn
+ * budget, at most AXN_READ_BUDGET. */
+static uint32_t pass_budget(const axn_conn *c)
+{
+    uint32_t budget = c->net->sys->turn_budget;
+    return budget > AXN_READ_BUDGET ? AXN_READ_BUDGET : budget;
+}
+
+/* Decode the complete frames buffered, at most *left of them (*left is
+ * what is left of this pass's budget, over all its reads).  Returns 0, or
+ * -1 if the connection closed. */
+static int decode(axn_conn *c, uint32_t *left)
 {
     while (c->state != AXN_C_UP && c->ib_len > c->ib_pos) {
         int rc = axn_hs_input(c);
@@ -426,13 +435,14 @@ static int decode(axn_conn *c)
     }
     if (c->state != AXN_C_UP)
         return c->state == AXN_C_CLOSED ? -1 : 0;
-    uint32_t budget = c->net->sys->turn_budget;
-    if (budget > AXN_READ_BUDGET)
-        budget = AXN_READ_BUDGET;
-    int rc = axn_link_input(c->link, c, budget);
+    axn_link *l = c->link;
+    const uint64_t before = l->st.frames_in;
+    int rc = axn_link_input(l, c, *left);
     if (rc < 0 || c->state == AXN_C_CLOSED)
         return -1;
-    if (rc == 1) {
+    const uint64_t done = l->st.frames_in - before;
+    *left = done < *left ? *left - (uint32_t)done : 0;
+    if (rc == 1 || *left == 0) {
         /* Enough for this turn: the rest waits in the buffer. */
         c->read_paused = 1;
         axn_ready_add(c);
@@ -442,13 +452,13 @@ static int decode(axn_conn *c)
     return 0;
 }
 
-static void do_read(axn_conn *c)
+static void do_read(axn_conn *c, uint32_t left)
 {
     /* A plain socket is drained when a read returns less than asked; TLS
      * returns one record per read, so it keeps reading until the socket
      * says EAGAIN (bounded: the rest waits for the next turn). */
     int max_reads = c->ssl ? 64 : 4;
-    int drained = 0;
+    int drained = 0; /* left: the pass's budget, shared by its reads */
     for (int i = 0; i < max_reads && !c->read_paused; i++) {
         size_t want = c->state != AXN_C_UP ? 4096 : c->ssl ? 16 * 1024 + 64 : AXN_IB_SIZE / 2;
         if (axn_conn_room(c, want)) {
@@ -482,7 +492,7 @@ static void do_read(axn_conn *c)
         axn_conn_stats(c)->bytes_in += (uint64_t)r;
         if (c->link)
             c->link->last_rx = ax_loop_now(c->net->loop);
-        if (decode(c) < 0)
+        if (decode(c, &left) < 0)
             return;
         if (!c->ssl && (size_t)r < room)
             break; /* the socket is drained */
@@ -499,10 +509,11 @@ void axn_conn_resume_read(axn_conn *c)
     /* Only what is buffered: the socket is read when the poller says so
      * (level-triggered, so nothing is missed). */
     c->read_paused = 0;
-    if (decode(c) < 0)
+    uint32_t left = pass_budget(c);
+    if (decode(c, &left) < 0)
         return;
     if (!c->read_paused && c->ops->pending(c))
-        do_read(c);
+        do_read(c, left);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -603,7 +614,7 @@ static void conn_io(ax_loop *loop, ax_io *w, int fd, unsigned events, void *arg)
         }
         if ((events & AX_READABLE) || c->read_wants_write) {
             if (!c->read_paused)
-                do_read(c);
+                do_read(c, pass_budget(c));
             if (c->state == AXN_C_CLOSED)
                 return;
         }

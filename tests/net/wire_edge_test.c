@@ -636,6 +636,124 @@ static void test_handshake_timeout(void **state)
     nt_pair_close(&p);
 }
 
+/* At most AXN_MAX_PENDING (256) accepted connections may be in their
+ * handshake at once: more are closed at accept, counted and logged; the
+ * established link is untouched, and once the idle ones time out a new
+ * peer is accepted again. */
+static void test_pending_cap(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options o;
+    nt_options(&o);
+    o.timeout = AX_MSEC(500);
+    nt_pair_open(&p, 1, &o, &o);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    log_watch lw = {"handshakes already pending", 0, 0, ""};
+    ax_node_set_log(p.a, watch_log, &lw, AX_LOG_INFO);
+    ax_link_stats before = nt_link_stats(p.a, 0);
+    enum { N = 300 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = raw_connect(p.addr);
+        if (i % 32 == 31)
+            nt_spin(&p, 5); /* accept as we go (the listen backlog is 128) */
+    }
+    nt_spin(&p, 100);
+    ax_link_stats mid = nt_link_stats(p.a, 0);
+    assert_int_equal(mid.connect_failures - before.connect_failures, N - 256);
+    assert_int_equal(lw.hits, N - 256);
+    assert_int_equal(lw.level, AX_LOG_WARN);
+    nt_assert_link_intact(&p);
+    /* The idle ones time out; then a real peer is accepted again. */
+    nt_spin(&p, 800);
+    ax_link_stats after = nt_link_stats(p.a, 0);
+    assert_int_equal(after.connect_failures - before.connect_failures, N);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    tu_ok(ax_node_disconnect(p.b, 1));
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_close(&p);
+}
+
+/* A connection's frames are decoded AXN_READ_BUDGET (4096) at most per
+ * loop turn, the rest waiting in its buffer: a fast peer cannot keep the
+ * loop from its other work.  Every frame still arrives, in order. */
+static void test_read_budget(void **state)
+{
+    (void)state;
+    nt_pair p;
+    nt_pair_open_linked(&p);
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_sink sink;
+    ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
+    nt_send_seq(p.b, sid, 1); /* the first of its type: the general path */
+    nt_spin(&p, 50);
+    assert_int_equal(sink.n, 1);
+    for (uint64_t v = 2; v <= 6001; v++)
+        nt_send_seq(p.b, sid, v);
+    nt_run_frozen(&p, 1, 0, NULL, NULL, 100); /* node 2 writes 6,000 */
+    ax_loop_step(p.la, 0);
+    size_t first = sink.n - 1;
+    assert_true(first > 0);
+    assert_true(first <= 4096);
+    nt_spin(&p, 200);
+    assert_int_equal(sink.n, 6001);
+    assert_true(sink.in_order);
+    nt_sink_free(&sink);
+    nt_pair_close(&p);
+}
+
+/* Log lines go to the function given to ax_node_set_log up to its
+ * max_level: at AX_LOG_WARN the info lines of a link coming up are not
+ * passed, a warning is. */
+static void test_log_level(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options o;
+    nt_options(&o);
+    nt_pair_open(&p, 0, &o, &o);
+    log_watch up = {"up (", 0, 0, ""}, warn = {"nothing received for", 0, 0, ""};
+    ax_node_set_log(p.b, watch_log, &up, AX_LOG_WARN);
+    tu_ok(ax_node_add(p.b, 1, p.addr, &o));
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    assert_int_equal(up.hits, 0); /* "link to node 1 up (...)" is info */
+    ax_node_set_log(p.b, watch_log, &warn, AX_LOG_WARN);
+    nt_run_frozen(&p, 1, 0, NULL, NULL, 3500); /* timeout 3 s */
+    assert_int_equal(warn.hits, 1);
+    assert_int_equal(warn.level, AX_LOG_WARN);
+    nt_pair_close(&p);
+}
+
+/* Types without a layout hash, and hashed types only one side has, are
+ * not checked at the handshake: the link comes up. */
+static void test_schema_unchecked(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options o;
+    nt_options(&o);
+    nt_pair_open(&p, 0, &o, &o);
+    ax_msg_type t;
+    memset(&t, 0, sizeof t);
+    t.id = 600; /* no hash, different sizes */
+    t.name = "nohash";
+    t.size = 8;
+    tu_ok(ax_msg_register(p.a, &t));
+    t.size = 16;
+    tu_ok(ax_msg_register(p.b, &t));
+    t.id = 601; /* a hash, on node 2 only */
+    t.name = "oneside";
+    t.layout_hash = 0x1234;
+    tu_ok(ax_msg_register(p.b, &t));
+    tu_ok(ax_node_add(p.b, 1, p.addr, &o));
+    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    assert_int_equal(nt_link_stats(p.a, 0).proto_refusals + nt_link_stats(p.b, 0).proto_refusals,
+                     0);
+    nt_pair_close(&p);
+}
+
 int main(int argc, char **argv)
 {
     nt_parse_transport(argc, argv);
@@ -649,6 +767,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_heartbeat_idle),
         cmocka_unit_test(test_heartbeat_frozen_peer),
         cmocka_unit_test(test_handshake_timeout),
+        cmocka_unit_test(test_pending_cap),
+        cmocka_unit_test(test_read_budget),
+        cmocka_unit_test(test_log_level),
+        cmocka_unit_test(test_schema_unchecked),
     };
     char name[64];
     snprintf(name, sizeof name, "wire_edge_%s", nt_transport_name());
