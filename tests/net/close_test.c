@@ -64,8 +64,7 @@ static void test_remove(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     reset_log_counts();
     tu_ok(ax_node_remove(p.b, 1));
     assert_true(nt_run(&p, a_sees_2_down, &p, 5000));

@@ -83,8 +83,7 @@ void test_monitors(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink w;
     ax_id wid = nt_spawn_sink(p.b, &w);
     ax_id t1 = nt_spawn_echo(p.a), t2 = nt_spawn_echo(p.a), t3 = nt_spawn_echo(p.a);
@@ -156,8 +155,7 @@ void test_demonitor(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     mwatch w = {{0, 0, 0}, 1, 0};
     ax_id wid;
     tu_ok(ax_spawn(p.b, mwatch_recv, &w, NULL, &wid));

@@ -71,8 +71,7 @@ static void test_removed_counts(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink sink;
     ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
     uint64_t v = 1;
@@ -158,8 +157,7 @@ static void test_final_flush_on_remove(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink sink;
     ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
     nt_spin(&p, 50);
@@ -199,8 +197,7 @@ static void test_accepted_link_waits(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink sink;
     ax_id sid = nt_remote(nt_spawn_sink(p.b, &sink), 2);
     /* Node 2 drops its link to node 1 (BYE): node 1's accepted link is

@@ -171,6 +171,12 @@ void nt_pair_open_linked(nt_pair *p)
     nt_pair_open(p, 1, &o, &o);
 }
 
+void nt_pair_open_up(nt_pair *p)
+{
+    nt_pair_open_linked(p);
+    assert_true(nt_run(p, nt_pair_up, p, 5000));
+}
+
 void nt_pair_close(nt_pair *p)
 {
     tu_ok(ax_system_free(p->a));

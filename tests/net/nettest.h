@@ -58,6 +58,8 @@ void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax
                        const ax_system_options *sa);
 /* nt_pair_open, linked, with nt_options() on both sides. */
 void nt_pair_open_linked(nt_pair *p);
+/* nt_pair_open_linked, then wait until the link is up on both sides. */
+void nt_pair_open_up(nt_pair *p);
 void nt_pair_close(nt_pair *p);
 /* Step both loops (no waiting) until cond(arg) or ms elapse: returns 1 if
  * the condition holds.  freeze_a/freeze_b leave that loop alone. */

@@ -113,8 +113,7 @@ static void test_inbound_monitors_removed(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink w;
     ax_id wid = nt_spawn_sink(p.b, &w);
     ax_id t1 = nt_spawn_echo(p.a), t2 = nt_spawn_echo(p.a);
@@ -241,8 +240,7 @@ static void test_name_cache_link_lost(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     ax_id e1 = nt_spawn_echo(p.a), e2 = nt_spawn_echo(p.a);
     tu_ok(ax_name_register(p.a, "svc", e1));
     nt_resolved r = resolve_on_b(&p, "svc", 0, AX_SEC(2), 2000);
@@ -283,8 +281,7 @@ static void test_resolve_timeout(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     ax_id e = nt_spawn_echo(p.a);
     tu_ok(ax_name_register(p.a, "late", e));
     nt_resolved r = {0, 0, {0, 0, 0}};
@@ -319,8 +316,7 @@ static void test_peer_shutdown_redial(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink w;
     ax_id wid = nt_spawn_sink(p.b, &w);
     ax_id t1 = nt_spawn_echo(p.a), t2 = nt_spawn_echo(p.a);
@@ -453,8 +449,7 @@ static void test_ask_link_down_reply(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     ax_id e = nt_spawn_echo(p.a);
     asker k;
     ax_id kid = spawn_asker(p.b, &k, nt_remote(e, 1), AX_SEC(3));
@@ -480,8 +475,7 @@ static void test_ask_link_down_timeout(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     ax_id e = nt_spawn_echo(p.a);
     asker k;
     ax_id kid = spawn_asker(p.b, &k, nt_remote(e, 1), AX_MSEC(250));
@@ -510,8 +504,7 @@ static void test_ask_across_flap(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     ax_id e = nt_spawn_echo(p.a);
     asker k;
     ax_id kid = spawn_asker(p.b, &k, nt_remote(e, 1), AX_SEC(3));
@@ -549,8 +542,7 @@ static void test_remote_poison(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink target, wa, wb;
     ax_id tid = nt_spawn_sink(p.a, &target);
     ax_id waid = nt_spawn_sink(p.a, &wa), wbid = nt_spawn_sink(p.b, &wb);

@@ -683,8 +683,7 @@ static void test_read_budget(void **state)
 {
     (void)state;
     nt_pair p;
-    nt_pair_open_linked(&p);
-    assert_true(nt_run(&p, nt_pair_up, &p, 5000));
+    nt_pair_open_up(&p);
     nt_sink sink;
     ax_id sid = nt_remote(nt_spawn_sink(p.a, &sink), 1);
     nt_send_seq(p.b, sid, 1); /* the first of its type: the general path */
