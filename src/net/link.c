@@ -323,11 +323,21 @@ void axn_link_lost(axn_link *l, axn_why why)
         axn_link_schedule_dial(l, 0);
 }
 
+/* A dial failed: the next waits reconnect_min after an immediate dial
+ * (ax_node_add), twice the last wait after a back-off's. */
+static void count_failure(axn_link *l)
+{
+    if (l->dial_now)
+        l->dial_now = 0;
+    else
+        l->attempts++;
+}
+
 void axn_link_dial_failed(axn_link *l)
 {
     if (!l->conn)
         l->state = AX_NODE_DOWN;
-    l->attempts++;
+    count_failure(l);
     axn_link_schedule_dial(l, 0);
 }
 
@@ -341,7 +351,7 @@ static void redial(ax_loop *loop, ax_timer t, void *arg)
         return;
     l->state = AX_NODE_CONNECTING;
     if (axn_conn_dial(l) != 0) {
-        l->attempts++;
+        count_failure(l);
         axn_link_schedule_dial(l, 0);
     }
 }
@@ -352,6 +362,7 @@ void axn_link_schedule_dial(axn_link *l, int immediate)
     if (!l->has_addr || l->removed || n->closed || l->conn || l->dialing || l->retry_on)
         return;
     ax_duration delay = 0;
+    l->dial_now = (uint8_t)(immediate != 0);
     if (!immediate) {
         /* 1 s (reconnect_min), doubling per failure, capped, +-20 %. */
         ax_duration d = l->cfg->reconnect_min;

@@ -297,7 +297,9 @@ struct axn_link {
     int64_t last_rx, last_tx;
     ax_timer hb_timer, retry_timer;
     int hb_on, retry_on;
-    uint32_t attempts;       /* consecutive failed dials */
+    uint32_t attempts;       /* consecutive failed dials the back-off waited for */
+    uint8_t dial_now;        /* the dial under way was not a back-off's (its
+                                failure does not double the next wait) */
     int removed;
     axn_mon_rec *mons;       /* monitors across this link (monitor_remote.c) */
     axn_link *hash_next;

@@ -380,6 +380,60 @@ static void test_default_heartbeat(void **state)
     nt_pair_close(&p);
 }
 
+/* Failed dials of node 2 to node 9, with the time each was counted. */
+typedef struct dials {
+    nt_pair *p;
+    int n;
+    int64_t at[8];
+} dials;
+
+static int eight_dials(void *arg)
+{
+    dials *d = arg;
+    uint64_t f = nt_link_stats(d->p->b, 9).connect_failures;
+    while ((uint64_t)d->n < f && d->n < 8)
+        d->at[d->n++] = nt_now_ms();
+    return d->n == 8;
+}
+
+/* Back-off (docs/nodes.md section 7): after a failed dial the next waits
+ * reconnect_min, and each further failure doubles the wait up to
+ * reconnect_max, each wait +-20%.  With 50 and 400 ms, dials to an
+ * address nobody serves are about 50, 100, 200, 400, 400, 400 ms apart. */
+static void test_backoff(void **state)
+{
+    (void)state;
+    nt_pair p;
+    ax_link_options o;
+    nt_options(&o);
+    o.reconnect_min = AX_MSEC(50);
+    o.reconnect_max = AX_MSEC(400);
+    nt_pair_open(&p, 0, &o, &o);
+    char nowhere[512];
+    nt_serve_addr(nowhere, sizeof nowhere);
+    uint32_t lid;
+    tu_ok(ax_serve(p.a, nowhere, &o, &lid));
+    tu_ok(ax_serve_address(p.a, lid, nowhere, sizeof nowhere));
+    tu_ok(ax_serve_stop(p.a, lid)); /* nobody listens there now */
+    dials d = {&p, 0, {0}};
+    tu_ok(ax_node_add(p.b, 9, nowhere, &o));
+    assert_true(nt_run(&p, eight_dials, &d, 5000));
+    static const int64_t want[7] = {50, 100, 200, 400, 400, 400, 400};
+    for (int i = 0; i < 7; i++) {
+        int64_t gap = d.at[i + 1] - d.at[i];
+        if (getenv("NT_VERBOSE"))
+            fprintf(stderr, "wait %d: %lld ms (want %lld +-20%%)\n", i + 1, (long long)gap,
+                    (long long)want[i]);
+        assert_true(gap >= want[i] * 8 / 10 - 5);
+        assert_true(gap <= want[i] * 12 / 10 + 40);
+    }
+    /* The first wait is reconnect_min, not twice it (60 ms at most, and
+     * 20 ms for the loop). */
+    assert_true(d.at[1] - d.at[0] <= 80);
+    assert_false(nt_node_up(p.b, 9));
+    nt_pair_close(&p);
+}
+
 int main(int argc, char **argv)
 {
     nt_parse_transport(argc, argv);
@@ -388,7 +442,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_address_tcp),       cmocka_unit_test(test_address_ipv6),
         cmocka_unit_test(test_address_unix),      cmocka_unit_test(test_address_abstract),
         cmocka_unit_test(test_default_max_frame), cmocka_unit_test(test_default_max_buffer),
-        cmocka_unit_test(test_default_reconnect), cmocka_unit_test(test_default_heartbeat),
+        cmocka_unit_test(test_default_reconnect), cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_default_heartbeat),
     };
     char name[64];
     snprintf(name, sizeof name, "options_%s", nt_transport_name());
