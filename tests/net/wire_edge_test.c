@@ -712,6 +712,7 @@ static void test_log_level(void **state)
     nt_pair p;
     ax_link_options o;
     nt_options(&o);
+    o.timeout = AX_MSEC(500);
     nt_pair_open(&p, 0, &o, &o);
     log_watch up = {"up (", 0, 0, ""}, warn = {"nothing received for", 0, 0, ""};
     ax_node_set_log(p.b, watch_log, &up, AX_LOG_WARN);
@@ -719,7 +720,7 @@ static void test_log_level(void **state)
     assert_true(nt_run(&p, nt_pair_up, &p, 5000));
     assert_int_equal(up.hits, 0); /* "link to node 1 up (...)" is info */
     ax_node_set_log(p.b, watch_log, &warn, AX_LOG_WARN);
-    nt_run_frozen(&p, 1, 0, NULL, NULL, 3500); /* timeout 3 s */
+    nt_run_frozen(&p, 1, 0, NULL, NULL, 1200); /* timeout 500 ms */
     assert_int_equal(warn.hits, 1);
     assert_int_equal(warn.level, AX_LOG_WARN);
     nt_pair_close(&p);
