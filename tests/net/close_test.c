@@ -3,7 +3,8 @@
  * (argv[1]: tcp, unix, tls, tls-unix): the survivor logs that the peer
  * closed the link, at info level, not that it was lost - also when the
  * closing side had input it never read, so that its kernel answers with a
- * reset instead of an orderly end of stream. */
+ * reset instead of an orderly end of stream.  And links and listeners
+ * keep a loop running until the system shuts down. */
 #include "nettest.h"
 
 #include <signal.h>
@@ -75,6 +76,54 @@ static void test_remove(void **state)
     nt_pair_close(&p);
 }
 
+/* Step a loop until it says it is idle (ax_loop_step returns 0): returns
+ * 1 if it did within `turns`. */
+static int goes_idle(ax_loop *loop, int turns)
+{
+    for (int i = 0; i < turns; i++)
+        if (ax_loop_step(loop, AX_MSEC(1)) == 0)
+            return 1;
+    return 0;
+}
+
+/* Links, listeners and their timers keep a loop running; shutting the
+ * system down closes them all and lets the loop go idle (ax_loop_run
+ * would return). */
+static void test_loop_lifetime(void **state)
+{
+    (void)state;
+    ax_loop *loop;
+    ax_loop_options lo = {.backend = tu_backend, .allocator = NULL};
+    tu_ok(ax_loop_new(&lo, &loop));
+    ax_system_options so;
+    memset(&so, 0, sizeof so);
+    so.node_id = 5;
+    ax_system *sys;
+    tu_ok(ax_system_new(loop, &so, &sys));
+    assert_true(goes_idle(loop, 10)); /* a system alone keeps nothing alive */
+    ax_link_options o;
+    nt_options(&o);
+    char addr[512];
+    nt_serve_addr(addr, sizeof addr);
+    uint32_t lid;
+    tu_ok(ax_serve(sys, addr, &o, &lid));
+    assert_false(goes_idle(loop, 10)); /* a listener does */
+    tu_ok(ax_serve_stop(sys, lid));
+    assert_true(goes_idle(loop, 10));
+    tu_ok(ax_system_free(sys));
+    tu_ok(ax_loop_free(loop));
+    /* A linked pair: both loops busy until both systems shut down. */
+    nt_pair p;
+    nt_pair_open_up(&p);
+    assert_false(goes_idle(p.la, 10));
+    assert_false(goes_idle(p.lb, 10));
+    ax_system_shutdown(p.b);
+    ax_system_shutdown(p.a);
+    assert_true(goes_idle(p.la, 100));
+    assert_true(goes_idle(p.lb, 100));
+    nt_pair_close(&p);
+}
+
 int main(int argc, char **argv)
 {
     nt_parse_transport(argc, argv);
@@ -83,6 +132,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_shutdown),
         cmocka_unit_test(test_shutdown_with_unread_input),
         cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_loop_lifetime),
     };
     char name[64];
     snprintf(name, sizeof name, "close_%s", nt_transport_name());
