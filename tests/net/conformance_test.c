@@ -181,8 +181,7 @@ static void test_outage_flush(void **state)
     (void)state;
     nt_pair p;
     ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 0, &o, &o);
+    nt_pair_open_plain(&p, &o);
     /* Stop a's listener: b dials a dead address for a while. */
     tu_ok(ax_serve_stop(p.a, p.listener));
     tu_ok(ax_node_add(p.b, 1, p.addr, &o));

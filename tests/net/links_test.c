@@ -106,8 +106,7 @@ static void test_both_dial(void **state)
     (void)state;
     nt_pair p;
     ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 0, &o, &o);
+    nt_pair_open_plain(&p, &o);
     char addr_b[512];
     nt_serve_addr(addr_b, sizeof addr_b);
     uint32_t lb;
@@ -179,8 +178,7 @@ static void test_not_the_node_dialed(void **state)
     (void)state;
     nt_pair p;
     ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 0, &o, &o);
+    nt_pair_open_plain(&p, &o);
     tu_ok(ax_node_add(p.b, 3, p.addr, &o));
     nt_spin(&p, 300);
     assert_false(nt_node_up(p.b, 3));

@@ -164,6 +164,12 @@ void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax
         tu_ok(ax_node_add(p->b, 1, p->addr, ob));
 }
 
+void nt_pair_open_plain(nt_pair *p, ax_link_options *o)
+{
+    nt_options(o);
+    nt_pair_open(p, 0, o, o);
+}
+
 void nt_pair_open_linked(nt_pair *p)
 {
     ax_link_options o;

@@ -56,6 +56,9 @@ void nt_pair_open(nt_pair *p, int link, const ax_link_options *oa, const ax_link
  * to 1), e.g. for a dead-letter hook; sa NULL: defaults. */
 void nt_pair_open_with(nt_pair *p, int link, const ax_link_options *oa, const ax_link_options *ob,
                        const ax_system_options *sa);
+/* nt_pair_open, not linked, with nt_options() (returned in o) on both
+ * sides. */
+void nt_pair_open_plain(nt_pair *p, ax_link_options *o);
 /* nt_pair_open, linked, with nt_options() on both sides. */
 void nt_pair_open_linked(nt_pair *p);
 /* nt_pair_open_linked, then wait until the link is up on both sides. */

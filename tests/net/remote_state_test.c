@@ -184,8 +184,7 @@ static void test_monitor_not_connected(void **state)
     (void)state;
     nt_pair p;
     ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 0, &o, &o);
+    nt_pair_open_plain(&p, &o);
     nt_sink w;
     ax_id wid = nt_spawn_sink(p.b, &w);
 

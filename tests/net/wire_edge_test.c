@@ -733,8 +733,7 @@ static void test_schema_unchecked(void **state)
     (void)state;
     nt_pair p;
     ax_link_options o;
-    nt_options(&o);
-    nt_pair_open(&p, 0, &o, &o);
+    nt_pair_open_plain(&p, &o);
     ax_msg_type t;
     memset(&t, 0, sizeof t);
     t.id = 600; /* no hash, different sizes */
